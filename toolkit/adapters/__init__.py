@@ -1,0 +1,1 @@
+"""Thin adapters: files in, rows out; results in, files out (Excel, Word, SQLite, xlwings)."""

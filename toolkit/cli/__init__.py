@@ -1,0 +1,1 @@
+"""The ``tic`` command line: thin click commands over the library."""

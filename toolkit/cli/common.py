@@ -1,0 +1,91 @@
+"""Shared options and output helpers of the ``tic`` commands."""
+
+from __future__ import annotations
+
+import functools
+import json
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+from toolkit.adapters.atomic import write_text
+from toolkit.adapters.config_file import DEFAULT_NAME, load_config
+from toolkit.core.config import Config
+from toolkit.errors import TicError
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def config_option(f: F) -> F:
+    return click.option(
+        "--config",
+        "config_path",
+        type=click.Path(dir_okay=False, path_type=Path),
+        default=None,
+        help=f"配置文件（默认当前文件夹的 {DEFAULT_NAME}）。",
+    )(f)
+
+
+def json_option(f: F) -> F:
+    return click.option(
+        "--json",
+        "json_dest",
+        type=str,
+        default=None,
+        metavar="FILE|-",
+        help="把机器可读的结果（JSON）写入文件；- 表示输出到屏幕。",
+    )(f)
+
+
+def quiet_option(f: F) -> F:
+    return click.option("--quiet", "-q", is_flag=True, help="只输出问题，不输出汇总。")(f)
+
+
+def resolve_config(config_path: Path | None) -> Config:
+    return load_config(config_path or Path(DEFAULT_NAME))
+
+
+def emit_json(data: dict[str, Any], dest: str | None) -> None:
+    """Write a report dict as JSON to ``dest`` (a path, or ``-`` for stdout)."""
+    if not dest:
+        return
+    text = json.dumps(data, ensure_ascii=False, indent=2) + "\n"
+    if dest == "-":
+        click.echo(text, nl=False)
+    else:
+        write_text(Path(dest), text)
+
+
+def echo(message: str = "", err: bool = False) -> None:
+    click.echo(message, err=err)
+
+
+def guarded(f: F) -> F:
+    """Turn a :class:`TicError` into one ``错误：…`` line and exit status 2 (traceback with --debug)."""
+
+    @functools.wraps(f)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return f(*args, **kwargs)
+        except TicError as exc:
+            ctx = click.get_current_context(silent=True)
+            if ctx is not None and ctx.find_root().params.get("debug"):
+                raise
+            click.echo(f"错误：{exc}", err=True)
+            sys.exit(2)
+
+    return wrapper  # type: ignore[return-value]
+
+
+def make_console_safe() -> None:
+    """Keep output printable on a GBK Windows console: replace what the code page lacks."""
+    for stream in (sys.stdout, sys.stderr):
+        reconfigure = getattr(stream, "reconfigure", None)
+        if reconfigure is not None:
+            try:
+                reconfigure(errors="replace")
+            except (ValueError, OSError):  # pragma: no cover - detached or odd streams
+                pass

@@ -1,0 +1,233 @@
+"""Reading cell values as the clerks type them.
+
+Every ``parse_*`` function takes what a spreadsheet cell holds (``None``, str,
+int, float, bool, date or datetime) and returns the value as its type, or
+raises :class:`ValueProblem` whose message says in Chinese what was expected.
+An empty cell is never parsed: callers check :func:`is_blank` first and report
+DATA.REQUIRED where the value is needed.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from decimal import Decimal, InvalidOperation
+
+EXCEL_EPOCH = date(1899, 12, 30)
+
+
+class ValueProblem(ValueError):
+    """A value that cannot be read as its type; ``str(exc)`` is a Chinese phrase."""
+
+
+def nfkc(text: str) -> str:
+    """Full-width digits, letters and punctuation to their ordinary forms."""
+    return unicodedata.normalize("NFKC", text)
+
+
+def is_blank(value: object) -> bool:
+    """True for an empty cell: None, or text that is only white space."""
+    return value is None or (isinstance(value, str) and not value.strip())
+
+
+def clean_text(value: object) -> str:
+    """A cell as one line of text: stripped, inner line breaks kept as spaces."""
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    if isinstance(value, datetime) and value.time() == datetime.min.time():
+        value = value.date()
+    text = str(value).replace("\r\n", "\n").replace("\r", "\n")
+    text = " ".join(part.strip() for part in text.split("\n") if part.strip())
+    return text.strip()
+
+
+# ---------------------------------------------------------------- numbers
+
+@dataclass(frozen=True, slots=True)
+class Amount:
+    """A number as read, with the unit conversion applied (``unit`` is the unit seen, if any)."""
+
+    value: Decimal
+    unit: str | None = None  # "元" or "亿元" when converted to 万元; "万元" when merely stripped
+
+
+_NUM_RE = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)$")
+_UNIT_FACTORS = {"万元": Decimal(1), "元": Decimal("0.0001"), "亿元": Decimal(10000), "万": Decimal(1), "亿": Decimal(10000)}
+_OTHER_UNITS = ("平方米", "㎡", "m2", "m²", "人", "件", "个", "项", "月", "个月", "家", "名", "次", "%")
+
+
+def _to_decimal(value: int | float) -> Decimal:
+    if isinstance(value, bool):
+        raise ValueProblem("应为数字")
+    if isinstance(value, int):
+        return Decimal(value)
+    if value != value or value in (float("inf"), float("-inf")):
+        raise ValueProblem("应为数字")
+    return Decimal(repr(value))
+
+
+def parse_amount(value: object, money: bool = False) -> Amount:
+    """A number typed as a number or as text ("2,000", "2000万元", "２０００", " 2000 ").
+
+    With ``money=True`` the units 万元/元/亿元 are recognised and converted to 万元.
+    Other units that belong to the field (平方米, 人, 件, 月 …) are stripped.
+    """
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return Amount(_to_decimal(value))
+    if isinstance(value, Decimal):
+        return Amount(value)
+    if not isinstance(value, str):
+        raise ValueProblem("应为数字")
+    text = nfkc(value).strip().replace(",", "").replace(" ", "").replace("，", "")
+    unit = None
+    if money:
+        for name in ("万元", "亿元", "元", "万", "亿"):
+            if text.endswith(name):
+                unit, text = name, text[: -len(name)]
+                break
+    if unit is None:
+        for name in sorted(_OTHER_UNITS, key=len, reverse=True):
+            if text.endswith(name) and name != "%":
+                text = text[: -len(name)]
+                break
+    if not _NUM_RE.match(text):
+        raise ValueProblem("应为数字")
+    try:
+        number = Decimal(text)
+    except InvalidOperation:  # pragma: no cover - the regex already guards
+        raise ValueProblem("应为数字") from None
+    if unit is not None:
+        number = number * _UNIT_FACTORS[unit]
+        unit = {"万": "万元", "亿": "亿元"}.get(unit, unit)
+    return Amount(number, unit)
+
+
+def parse_number(value: object) -> Decimal:
+    """A plain number (units of the field stripped)."""
+    return parse_amount(value).value
+
+
+def parse_integer(value: object) -> int:
+    """A whole number ("15", "15人", 15.0)."""
+    number = parse_number(value)
+    if number != number.to_integral_value():
+        raise ValueProblem("应为整数")
+    return int(number)
+
+
+def parse_percent(value: object) -> Decimal:
+    """A share in percent (0-100): "60%", 60, or a fraction in (0, 1] such as 0.6 (Excel percent cells)."""
+    if isinstance(value, str):
+        text = nfkc(value).strip().replace(" ", "")
+        if text.endswith("%"):
+            number = parse_number(text[:-1])
+            return number
+        number = parse_number(text)
+    else:
+        number = parse_number(value)
+    if 0 < number <= 1:
+        return number * 100
+    return number
+
+
+# ------------------------------------------------------------------ dates
+
+_DATE_PATTERNS = (
+    re.compile(r"^(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})$"),
+    re.compile(r"^(\d{4})年(\d{1,2})月(\d{1,2})日?$"),
+    re.compile(r"^(\d{4})(\d{2})(\d{2})$"),
+)
+
+
+def parse_date(value: object) -> date:
+    """A date: a real Excel date, an Excel serial number, or text in the usual Chinese spellings."""
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        if 20000101 <= value <= 21001231 and float(value).is_integer():
+            return parse_date(str(int(value)))
+        if not 1 <= value < 2958466:
+            raise ValueProblem("应为日期")
+        return EXCEL_EPOCH + timedelta(days=int(value))
+    if not isinstance(value, str):
+        raise ValueProblem("应为日期")
+    text = nfkc(value).strip().replace(" ", "")
+    text = re.sub(r"(\d)[T ]?\d{1,2}:\d{2}(:\d{2})?$", r"\1", text)
+    for pattern in _DATE_PATTERNS:
+        m = pattern.match(text)
+        if m:
+            try:
+                return date(int(m.group(1)), int(m.group(2)), int(m.group(3)))
+            except ValueError:
+                raise ValueProblem("不是有效日期") from None
+    raise ValueProblem("应为日期（如 2021-03-05）")
+
+
+# -------------------------------------------------------------- yes / no
+
+_YES = {"是", "√", "✓", "✔", "有", "y", "yes", "true", "对", "已签订", "已建", "已建有"}
+_NO = {"否", "×", "✗", "✘", "x", "无", "n", "no", "false", "未签订", "未建"}
+
+
+def parse_bool(value: object) -> bool:
+    """是/否, also √/×, ✓/✗, 有/无, Y/N; an empty cell is *missing*, not 否 (callers check first)."""
+    if isinstance(value, bool):
+        return value
+    text = nfkc(str(value)).strip().lower()
+    if text in _YES:
+        return True
+    if text in _NO:
+        return False
+    raise ValueProblem("应为“是”或“否”")
+
+
+def parse_choice(value: object, choices: tuple[str, ...] | list[str], aliases: dict[str, str] | None = None) -> str:
+    """One of ``choices`` (after NFKC and white-space removal, and the given aliases)."""
+    text = re.sub(r"\s+", "", nfkc(str(value)))
+    norm = {re.sub(r"\s+", "", nfkc(c)): c for c in choices}
+    if text in norm:
+        return norm[text]
+    if aliases and text in aliases:
+        return aliases[text]
+    raise ValueProblem("应为" + "、".join(f"“{c}”" for c in choices) + "之一")
+
+
+CREDIT_GOOD = "无不良记录"
+CREDIT_BAD = "有不良记录"
+_CREDIT_ALIASES = {"无": CREDIT_GOOD, "良好": CREDIT_GOOD, "有": CREDIT_BAD, "否": CREDIT_GOOD}
+
+
+def parse_credit(value: object) -> str:
+    """无不良记录 / 有不良记录 (also 无 / 有)."""
+    return parse_choice(value, (CREDIT_GOOD, CREDIT_BAD), _CREDIT_ALIASES)
+
+
+# ------------------------------------------------------------------ lists
+
+_LIST_SPLIT = re.compile(r"[；;、，,\n\r]+")
+
+
+def parse_list(value: object) -> list[str]:
+    """Items separated by "；", ";", "、", "，", "," or a line break; empty items dropped."""
+    if value is None:
+        return []
+    return [item.strip() for item in _LIST_SPLIT.split(str(value)) if item.strip()]
+
+
+# ----------------------------------------------------------------- phones
+
+_MOBILE = re.compile(r"^(\+?86)?1[3-9]\d{9}$")
+_LANDLINE = re.compile(r"^(0\d{2,3})?[2-9]\d{6,7}(转\d{1,6})?$")
+
+
+def is_phone(value: object) -> bool:
+    """A mainland mobile (11 digits, 1[3-9]…) or landline (area code 0xx(x), 7-8 digits, optional 转ext)."""
+    text = nfkc(clean_text(value)).replace(" ", "").replace("-", "").replace("—", "")
+    text = re.sub(r"[()（）]", "", text)
+    return bool(_MOBILE.match(text) or _LANDLINE.match(text))

@@ -1,0 +1,53 @@
+"""Fatal problems: the small exception hierarchy of the toolkit.
+
+Findings (a row breaks a rule) are data, see :mod:`toolkit.core.findings`.
+Exceptions mean *stop*: the input cannot be processed at all.
+
+    TicError                      base; ``str(exc)`` is one Chinese sentence for the clerk
+    ├── ConfigError               tic.toml is missing, malformed or has a bad key
+    ├── InputFileError            a file cannot be read as the form it should be
+    │   (``path``, ``reason``: a short code such as ``encrypted``, ``xls``, ``zip-bomb``)
+    ├── OutputError               an output cannot be written (held open by Excel, disk full …)
+    ├── LedgerError               the ledger cannot be used
+    │   └── LedgerLockedError     another user holds the ledger lock
+    └── TemplateError             a Word template is broken or needs a field the data lacks
+
+The CLI turns every ``TicError`` into ``错误：<message>`` and exit status 2.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+
+class TicError(Exception):
+    """Base of every fatal toolkit error; the message is one Chinese sentence."""
+
+
+class ConfigError(TicError):
+    """The configuration cannot be used; the message names the key."""
+
+
+class InputFileError(TicError):
+    """A file cannot be read; ``reason`` is a stable short code for tests and JSON."""
+
+    def __init__(self, path: str | Path, message: str, reason: str = "unreadable") -> None:
+        super().__init__(message)
+        self.path = Path(path)
+        self.reason = reason
+
+
+class OutputError(TicError):
+    """An output file cannot be written."""
+
+
+class LedgerError(TicError):
+    """The ledger database cannot be used."""
+
+
+class LedgerLockedError(LedgerError):
+    """Another process holds the ledger lock."""
+
+
+class TemplateError(TicError):
+    """A Word template cannot be rendered."""
