@@ -61,7 +61,7 @@ def json_value(value: Any) -> Any:
     return str(value)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=True)
 class Finding:
     """One broken rule at one place. ``extra`` carries report-specific keys (``expert_id`` …)."""
 
@@ -149,7 +149,7 @@ class FindingList:
     items: list[Finding] = field(default_factory=list)
 
     def add(self, finding: Finding) -> None:
-        if finding not in self.items:
+        if not any(f.to_dict() == finding.to_dict() for f in self.items):
             self.items.append(finding)
 
     def __iter__(self):  # type: ignore[no-untyped-def]

@@ -1,0 +1,233 @@
+"""Every rule of rules.md part A and the DATA rules, with boundary tables (below / on / above)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+import pytest
+
+from tests.conftest import good_row
+from toolkit.core.uscc import make_uscc
+from toolkit.intake import validate_file
+
+
+def rules_of(report, row_index: int = 0) -> list[str]:  # type: ignore[no-untyped-def]
+    return [f.rule for f in report.rows[row_index].findings]
+
+
+def check(intake_file, config, **changes):  # type: ignore[no-untyped-def]
+    report = validate_file(intake_file([good_row(**changes)]), config)
+    assert report.fatal is None
+    return report
+
+
+def test_good_row_is_eligible(intake_file, config):
+    report = check(intake_file, config)
+    assert rules_of(report) == []
+    assert report.rows[0].verdict.value == "eligible"
+    assert report.rows[0].row == 4  # two title rows, header on row 3
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "rule"),
+    [
+        ("sales", 1999.99, "A10.2.SALES"),
+        ("sales", 2000, None),
+        ("sales", 2000.01, None),
+        ("rd_spend", 99.99, "A10.2.RD-SPEND"),
+        ("rd_spend", 100, None),
+        ("fixed_staff", 14, "A10.4.STAFF"),
+        ("fixed_staff", 15, None),
+        ("fixed_staff", 16, None),
+        ("rd_space", 499.9, "A10.6.SPACE"),
+        ("rd_space", 500, None),
+        ("equipment", 199.99, "A10.6.EQUIPMENT"),
+        ("equipment", 200, None),
+        ("director_months", 7.9, "A16.DIRECTOR-MONTHS"),
+        ("director_months", 8, None),
+        ("ip_count", 0, "A10.3.IP"),
+        ("ip_count", 1, None),
+    ],
+    ids=lambda v: str(v),
+)
+def test_numeric_thresholds_are_inclusive(intake_file, config, field, value, rule):
+    report = check(intake_file, config, **{field: value})
+    assert rules_of(report) == ([rule] if rule else [])
+
+
+@pytest.mark.parametrize(
+    ("birth", "rule"),
+    [
+        (datetime(1965, 3, 31), "A16.DIRECTOR-AGE"),  # 61 on the reference date
+        (datetime(1966, 3, 31), None),  # 60 today: the birthday counts as completed
+        (datetime(1966, 4, 1), None),  # 59
+    ],
+    ids=["61", "60-on-birthday", "59"],
+)
+def test_director_age_in_zhousui(intake_file, config, birth, rule):
+    assert rules_of(check(intake_file, config, director_birth=birth)) == ([rule] if rule else [])
+
+
+@pytest.mark.parametrize(
+    ("reg_date", "ref", "rule"),
+    [
+        (datetime(2023, 3, 31), date(2026, 3, 31), None),  # exactly three years
+        (datetime(2023, 4, 1), date(2026, 3, 31), "A10.1.YEARS"),  # one day short
+        (datetime(2020, 2, 29), date(2023, 2, 28), None),  # month-end rule
+        (datetime(2020, 2, 29), date(2023, 2, 27), "A10.1.YEARS"),
+    ],
+    ids=["on", "one-day-short", "feb29-month-end", "feb29-short"],
+)
+def test_registered_three_years(intake_file, config, reg_date, ref, rule):
+    from dataclasses import replace
+
+    cfg = replace(config, reference_date=ref)
+    report = validate_file(intake_file([good_row(reg_date=reg_date)]), cfg)
+    assert rules_of(report) == ([rule] if rule else [])
+
+
+@pytest.mark.parametrize(
+    ("place", "rule"),
+    [
+        ("河北省石家庄市长安区中山路1号", None),
+        ("石家庄市桥西区自强路2号", None),
+        ("长安区建设北大街3号", None),
+        ("鹿泉市上庄镇", None),  # former name on an old licence
+        ("石家庄高新区黄河大道136号", None),
+        ("河北省邢台市桥西区中华大街8号", "A10.1.CITY"),  # Xingtai's 桥西区 is not Shijiazhuang's
+        ("北京市海淀区", "A10.1.CITY"),
+    ],
+)
+def test_registered_in_the_city(intake_file, config, place, rule):
+    assert rules_of(check(intake_file, config, reg_place=place)) == ([rule] if rule else [])
+
+
+def test_uscc_check_character_and_region(intake_file, config):
+    good = make_uscc("91130102MA0ABCDE1")
+    bad = good[:-1] + ("0" if good[-1] != "0" else "1")
+    assert rules_of(check(intake_file, config, lead_uscc=bad)) == ["DATA.USCC"]
+    province = make_uscc("91130000MA0ABCDE1")
+    assert rules_of(check(intake_file, config, lead_uscc=province)) == []
+    elsewhere = make_uscc("91110108MA0ABCDE1")
+    report = check(intake_file, config, lead_uscc=elsewhere)
+    assert rules_of(report) == ["A10.1.USCC-REGION"]
+    assert report.rows[0].verdict.value == "review"
+
+
+@pytest.mark.parametrize(
+    ("changes", "rule"),
+    [
+        ({"rd_org": "否"}, "A10.2.RD-ORG"),
+        ({"key_field": "人工智能"}, "A10.3.FIELD"),
+        ({"rd_direction": None}, "A10.3.DIRECTION"),
+        ({"rd_direction": "无"}, "A10.3.DIRECTION"),
+        ({"leader_credit": "有不良记录"}, "A10.4.LEADER-CREDIT"),
+        ({"lead_credit": "有"}, "A10.1.CREDIT"),
+        ({"center_name": "智能装备工程中心"}, "A10.7.NAME"),
+        ({"director_other": "是"}, "A16.DIRECTOR-OTHER"),
+        ({"higher_tic": "√"}, "A28.HIGHER-TIC"),
+        ({"sales": None}, "DATA.REQUIRED"),
+        ({"sales": "两千万"}, "DATA.TYPE"),
+        ({"reg_date": "2021-02-30"}, "DATA.TYPE"),
+        ({"rd_org": "不清楚"}, "DATA.TYPE"),
+        ({"phone": "12345"}, "DATA.PHONE"),
+    ],
+    ids=lambda v: str(v),
+)
+def test_single_rules(intake_file, config, changes, rule):
+    assert rules_of(check(intake_file, config, **changes)) == [rule]
+
+
+def test_required_value_message_names_what_it_blocks(intake_file, config):
+    report = check(intake_file, config, sales=None)
+    (f,) = report.rows[0].findings
+    assert f.message == "缺少上年度销售收入，无法核验第十条第（二）项"
+    assert f.cell == "K4"
+
+
+def test_enterprise_fields_not_required_of_a_university(intake_file, config):
+    partners = f"{make_uscc('91130104MA0PART01')}；{make_uscc('91130108MA0PART02')}"
+    row = good_row(lead_type="高等院校", rd_org=None, sales=None, rd_spend=None, partners="甲公司；乙公司",
+                   partner_usccs=partners, city_partner_enterprises=2, agreement="是", share_conditions="60%",
+                   share_staff=0.6, share_projects=60, share_outcomes="50%", partner_credit="无")
+    report = validate_file(intake_file([row]), config)
+    assert rules_of(report) == []
+
+
+@pytest.mark.parametrize(
+    ("usccs", "declared", "expected"),
+    [
+        ([("91130104MA0PART01"), ("91130108MA0PART02")], 2, []),
+        ([("91130104MA0PART01"), ("91110108MA0PART02")], 2, ["A10.2.PARTNERS", "A10.2.PARTNERS"]),
+        ([("91130104MA0PART01"), ("12130000MA0PART02")], 1, ["A10.2.PARTNERS"]),
+    ],
+    ids=["two-city-enterprises", "one-in-beijing-declared-two", "one-is-not-an-enterprise"],
+)
+def test_non_enterprise_partners(intake_file, config, usccs, declared, expected):
+    codes = "；".join(make_uscc(c) for c in usccs)
+    row = good_row(lead_type="科研院所", rd_org=None, sales=None, rd_spend=None, partners="甲；乙",
+                   partner_usccs=codes, city_partner_enterprises=declared, agreement="是", share_conditions=60,
+                   share_staff=60, share_projects=60, share_outcomes=60, partner_credit="无不良记录")
+    report = validate_file(intake_file([row]), config)
+    assert rules_of(report) == expected
+    severities = [f.severity.value for f in report.rows[0].findings]
+    if expected == ["A10.2.PARTNERS", "A10.2.PARTNERS"]:
+        assert sorted(severities) == ["error", "warning"]
+
+
+@pytest.mark.parametrize(("share", "rule"), [("49.9%", "A10.8.LEAD-SHARE"), ("50%", None), (0.5, None), (50, None)])
+def test_lead_share_with_partners(intake_file, config, share, rule):
+    row = good_row(partners="河北科技大学", partner_usccs=make_uscc("12130000401702013"), agreement="是",
+                   share_conditions=share, share_staff=70, share_projects=70, share_outcomes=70, partner_credit="无")
+    assert rules_of(validate_file(intake_file([row]), config)) == ([rule] if rule else [])
+
+
+def test_partner_list_lengths_and_credit(intake_file, config):
+    row = good_row(partners="甲；乙", partner_usccs=make_uscc("91130104MA0PART01"), agreement="是",
+                   share_conditions=60, share_staff=60, share_projects=60, share_outcomes=60,
+                   partner_credit="无不良记录；有不良记录")
+    report = validate_file(intake_file([row]), config)
+    assert sorted(rules_of(report)) == ["A10.1.CREDIT", "DATA.LIST-LENGTH"]
+    credit = next(f for f in report.rows[0].findings if f.rule == "A10.1.CREDIT")
+    assert "乙" in credit.message
+
+
+def test_units_are_converted_and_reported(intake_file, config):
+    report = check(intake_file, config, sales="2.6亿元")
+    assert rules_of(report) == ["DATA.UNIT"]
+    assert "26000万元" in report.rows[0].findings[0].message
+    assert rules_of(check(intake_file, config, sales=35_000_000)) == ["DATA.UNIT"]
+    assert rules_of(check(intake_file, config, sales="1500万元")) == ["A10.2.SALES"]
+
+
+def test_duplicates_within_a_workbook(intake_file, config):
+    a = good_row()
+    b = good_row(seq=2, center_name="石家庄市另一个技术创新中心")  # same lead + same key field
+    c = good_row(seq=3, lead_uscc=make_uscc("91130104MA0TEXT01"), key_field="新材料")  # same name as a
+    report = validate_file(intake_file([a, b, c]), config)
+    assert [rules_of(report, i).count("DATA.DUPLICATE") for i in range(3)] == [2, 1, 1]
+
+
+def test_existing_center_name_in_ledger(intake_file, config):
+    path = intake_file([good_row()])
+    report = validate_file(path, config, existing_names=frozenset({"石家庄市智能装备技术创新中心"}))
+    assert rules_of(report) == ["A10.7.NAME"]
+
+
+def test_verdicts_follow_severity(intake_file, config):
+    rows = [good_row(), good_row(seq=2, center_name="石家庄市乙技术创新中心", lead_uscc=make_uscc("91130104MA0B00002"),
+                                 phone="999"),
+            good_row(seq=3, center_name="石家庄市丙技术创新中心", lead_uscc=make_uscc("91130104MA0C00003"), sales=10)]
+    report = validate_file(intake_file(rows), config)
+    assert [r.verdict.value for r in report.rows] == ["eligible", "review", "ineligible"]
+    assert report.summary == {"rows": 3, "eligible": 1, "review": 1, "ineligible": 1, "errors": 1, "warnings": 1}
+    assert report.status == 1
+
+
+def test_key_fields_and_min_ip_come_from_config(intake_file, config):
+    from dataclasses import replace
+
+    cfg = replace(config, key_fields=("人工智能",), intake=replace(config.intake, min_ip=10))
+    report = validate_file(intake_file([good_row(key_field="人工智能", ip_count=9)]), cfg)
+    assert rules_of(report) == ["A10.3.IP"]
+    assert report.rows[0].findings[0].message == "自主知识产权9件，少于10件"

@@ -1,0 +1,163 @@
+"""The annotated copy of a checked workbook: ``<name>.校验结果.xlsx`` (the input is never touched).
+
+The clerk's own sheets keep their content and formatting (and an .xlsm its
+macros); each cell at fault is filled (error red, warning yellow) and carries a
+comment with the message and the article; a verdict column is added after the
+form's last column; a 校验结果 sheet lists every finding with a link to its cell.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from openpyxl.comments import Comment
+from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
+from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.hyperlink import Hyperlink
+
+from toolkit.adapters.atomic import write_with
+from toolkit.adapters.safety import open_workbook
+from toolkit.core.findings import SEVERITY_ZH, Finding, Severity, Verdict
+
+RED = PatternFill("solid", fgColor="FFC7CE")
+YELLOW = PatternFill("solid", fgColor="FFEB9C")
+GREEN = PatternFill("solid", fgColor="C6EFCE")
+HEADER_FILL = PatternFill("solid", fgColor="1F4E78")
+HEADER_FONT = Font(bold=True, color="FFFFFF", name="宋体", size=11)
+BODY_FONT = Font(name="宋体", size=10)
+THIN = Side(style="thin", color="BFBFBF")
+BOX = Border(left=THIN, right=THIN, top=THIN, bottom=THIN)
+VERDICT_FILL = {Verdict.ELIGIBLE: GREEN, Verdict.REVIEW: YELLOW, Verdict.INELIGIBLE: RED}
+AUTHOR = "tic 校验"
+
+
+@dataclass
+class AnnotatedRow:
+    row: int
+    verdict: Verdict
+    findings: Sequence[Finding]
+    label: str = ""  # e.g. the center name, shown in the findings list
+
+
+def annotated_name(source: Path, suffix: str = "校验结果") -> str:
+    """``长安区.xlsx`` → ``长安区.校验结果.xlsx`` (an .xlsm keeps its extension and macros)."""
+    ext = ".xlsm" if source.suffix.lower() == ".xlsm" else ".xlsx"
+    return f"{source.stem}.{suffix}{ext}"
+
+
+def _comment_text(findings: Sequence[Finding]) -> str:
+    return "\n".join(f"【{SEVERITY_ZH[f.severity]}】{f.sentence()}" for f in findings)
+
+
+def write_annotated(
+    source: Path,
+    target: Path,
+    *,
+    sheet: str,
+    header_row: int,
+    rows: Sequence[AnnotatedRow],
+    file_findings: Sequence[Finding] = (),
+    summary_lines: Sequence[str] = (),
+    list_sheet: str = "校验结果",
+) -> Path:
+    """Write the annotated copy of ``source`` to ``target`` atomically and return ``target``."""
+    keep_vba = source.suffix.lower() == ".xlsm"
+    wb = open_workbook(source, read_only=False, keep_vba=keep_vba, data_only=False)
+    ws = wb[sheet]
+    last_col = 1
+    for cell in ws[header_row]:
+        if cell.value not in (None, ""):
+            last_col = max(last_col, cell.column)
+    vcol = last_col + 1
+    scol = last_col + 2
+    for col, title, width in ((vcol, "校验结论", 10), (scol, "校验问题", 60)):
+        c = ws.cell(row=header_row, column=col, value=title)
+        c.font = HEADER_FONT
+        c.fill = HEADER_FILL
+        c.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
+        c.border = BOX
+        ws.column_dimensions[get_column_letter(col)].width = width
+
+    for r in rows:
+        by_cell: dict[str, list[Finding]] = {}
+        for f in r.findings:
+            if f.cell:
+                by_cell.setdefault(f.cell, []).append(f)
+        for ref, fs in by_cell.items():
+            cell = ws[ref]
+            worst = Severity.ERROR if any(f.severity is Severity.ERROR for f in fs) else Severity.WARNING
+            cell.fill = RED if worst is Severity.ERROR else YELLOW
+            comment = Comment(_comment_text(fs), AUTHOR)
+            comment.width, comment.height = 320, min(60 + 40 * len(fs), 400)
+            cell.comment = comment
+        v = ws.cell(row=r.row, column=vcol, value=r.verdict.zh)
+        v.fill = VERDICT_FILL[r.verdict]
+        v.alignment = Alignment(horizontal="center", vertical="center")
+        v.border = BOX
+        text = "；".join(f.message for f in r.findings if f.severity is not Severity.INFO)
+        s = ws.cell(row=r.row, column=scol, value=text or None)
+        s.alignment = Alignment(wrap_text=True, vertical="top")
+        s.font = BODY_FONT
+        s.border = BOX
+    for f in file_findings:
+        if f.cell and f.sheet == sheet:
+            ws[f.cell].fill = RED if f.severity is Severity.ERROR else YELLOW
+            ws[f.cell].comment = Comment(_comment_text([f]), AUTHOR)
+
+    _findings_sheet(wb, list_sheet, sheet, rows, file_findings, summary_lines)
+    write_with(target, wb.save)
+    wb.close()
+    return target
+
+
+def _findings_sheet(wb, title, sheet, rows, file_findings, summary_lines) -> None:  # type: ignore[no-untyped-def]
+    if title in wb.sheetnames:
+        title = f"{title}_tic"
+    ls = wb.create_sheet(title, 0)
+    ls.sheet_properties.tabColor = "C00000"
+    line = 1
+    for text in summary_lines:
+        c = ls.cell(row=line, column=1, value=text)
+        c.font = Font(name="宋体", size=12 if line == 1 else 10, bold=line == 1)
+        line += 1
+    line += 1 if summary_lines else 0
+    headers = ["行号", "单元格", "中心名称", "结论", "级别", "规则", "条款", "问题说明"]
+    widths = [7, 9, 34, 9, 7, 20, 22, 70]
+    for i, (h, w) in enumerate(zip(headers, widths, strict=True), start=1):
+        c = ls.cell(row=line, column=i, value=h)
+        c.font, c.fill, c.border = HEADER_FONT, HEADER_FILL, BOX
+        c.alignment = Alignment(horizontal="center", vertical="center")
+        ls.column_dimensions[get_column_letter(i)].width = w
+    ls.freeze_panes = ls.cell(row=line + 1, column=1)
+    first = line
+    line += 1
+
+    def put(row_no, ref, label, verdict, f: Finding) -> None:  # type: ignore[no-untyped-def]
+        nonlocal line
+        values = [row_no, ref, label, verdict, SEVERITY_ZH[f.severity], f.rule, f.article or "", f.message]
+        for i, v in enumerate(values, start=1):
+            c = ls.cell(row=line, column=i, value=v)
+            c.font, c.border = BODY_FONT, BOX
+            c.alignment = Alignment(wrap_text=i in (3, 7, 8), vertical="top")
+        if ref:
+            link = ls.cell(row=line, column=2)
+            link.hyperlink = Hyperlink(ref=link.coordinate, location=f"'{sheet}'!{ref}", display=ref)
+            link.font = Font(name="宋体", size=10, color="0563C1", underline="single")
+        sev = ls.cell(row=line, column=5)
+        sev.fill = RED if f.severity is Severity.ERROR else YELLOW if f.severity is Severity.WARNING else GREEN
+        line += 1
+
+    for f in file_findings:
+        put(None, f.cell, "（整个文件）", "", f)
+    for r in rows:
+        for f in r.findings:
+            put(r.row, f.cell, r.label, r.verdict.zh, f)
+    if line > first + 1:
+        ls.auto_filter.ref = f"A{first}:H{line - 1}"
+    ls.page_setup.orientation = "landscape"
+    ls.page_setup.fitToWidth = 1
+    ls.page_setup.fitToHeight = 0
+    ls.sheet_properties.pageSetUpPr.fitToPage = True
+    ls.print_title_rows = f"{first}:{first}"

@@ -1,0 +1,160 @@
+"""Blank standard workbooks generated from the schemas (``tic template intake``).
+
+Headers, widths, dropdowns and input prompts all come from ``x-fields`` of
+``schemas/intake.schema.json``, so the form and its validation cannot drift apart.
+The template version is stamped as the defined name ``TIC_TEMPLATE``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from openpyxl import Workbook
+from openpyxl.comments import Comment
+from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
+from openpyxl.utils import get_column_letter, quote_sheetname
+from openpyxl.workbook.defined_name import DefinedName
+from openpyxl.worksheet.datavalidation import DataValidation
+
+from toolkit.adapters.atomic import write_with
+from toolkit.adapters.schema_check import field_specs
+from toolkit.core.config import DEFAULT_KEY_FIELDS, Config
+from toolkit.core.divisions import Divisions
+from toolkit.core.intake import FieldSpec
+from toolkit.resources import load_schema
+
+TITLE_FONT = Font(name="黑体", size=16, bold=True)
+HEADER_FONT = Font(name="宋体", size=10, bold=True)
+REQUIRED_FILL = PatternFill("solid", fgColor="FCE4D6")
+OPTIONAL_FILL = PatternFill("solid", fgColor="DDEBF7")
+THIN = Side(style="thin", color="808080")
+BOX = Border(left=THIN, right=THIN, top=THIN, bottom=THIN)
+DATA_ROWS = 200
+
+
+def stamp_template(wb: Workbook, version: str) -> None:
+    """Record the template version in the workbook (defined name TIC_TEMPLATE)."""
+    wb.defined_names["TIC_TEMPLATE"] = DefinedName("TIC_TEMPLATE", attr_text=f'"{version}"')
+
+
+def _list_validation(ws, lists, name: str, values: list[str], col: str, first: int, last: int,  # type: ignore[no-untyped-def]
+                     prompt: str | None, title: str) -> None:
+    """A dropdown backed by a column of the hidden 下拉选项 sheet (no 255-character limit)."""
+    col_idx = lists.max_column + 1 if lists.max_row > 1 or lists["A1"].value else 1
+    lists.cell(row=1, column=col_idx, value=name)
+    for i, v in enumerate(values, start=2):
+        lists.cell(row=i, column=col_idx, value=v)
+    letter = get_column_letter(col_idx)
+    ref = f"{quote_sheetname(lists.title)}!${letter}$2:${letter}${len(values) + 1}"
+    dv = DataValidation(type="list", formula1=ref, allow_blank=True, showErrorMessage=True,
+                        errorTitle="请从下拉列表中选择", error=f"{title}请从下拉列表中选择。",
+                        showInputMessage=bool(prompt), promptTitle=title[:32], prompt=(prompt or "")[:255])
+    dv.add(f"{col}{first}:{col}{last}")
+    ws.add_data_validation(dv)
+
+
+def write_intake_template(path: Path, config: Config | None = None) -> Path:
+    """Write the blank 申报汇总表 to ``path`` (atomically)."""
+    schema = load_schema("intake")
+    form = schema["x-form"]
+    specs: list[FieldSpec] = field_specs("intake")
+    year = config.year if config else 2026
+    key_fields = list(config.key_fields if config else DEFAULT_KEY_FIELDS)
+    divisions = Divisions.from_data(load_schema("divisions"), config.intake.extra_divisions if config else None)
+
+    wb = Workbook()
+    ws = wb.active
+    ws.title = form["sheet"]
+    lists = wb.create_sheet("下拉选项")
+    lists.sheet_state = "hidden"
+    ncol = len(specs)
+    last = get_column_letter(ncol)
+    ws.merge_cells(f"A1:{last}1")
+    ws["A1"] = form["title"].format(year=year)
+    ws["A1"].font = TITLE_FONT
+    ws["A1"].alignment = Alignment(horizontal="center", vertical="center")
+    ws.row_dimensions[1].height = 30
+    ws.merge_cells(f"A2:{last}2")
+    ws["A2"] = "推荐单位（盖章）：                    填报日期：      年   月   日        （带 * 的列为必填；金额单位：万元）"
+    ws["A2"].font = Font(name="宋体", size=10)
+    header_row, first, lastrow = 3, 4, 3 + DATA_ROWS
+    ws.row_dimensions[header_row].height = 54
+    for i, spec in enumerate(specs, start=1):
+        col = get_column_letter(i)
+        required = spec.required == "always"
+        c = ws.cell(row=header_row, column=i, value=("*" if required else "") + spec.header)
+        c.font = HEADER_FONT
+        c.fill = REQUIRED_FILL if required else OPTIONAL_FILL
+        c.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
+        c.border = BOX
+        ws.column_dimensions[col].width = spec.width
+        if spec.prompt:
+            comment = Comment(spec.prompt, "tic 模板")
+            comment.width, comment.height = 260, 90
+            c.comment = comment
+        prompt = spec.prompt
+        title = spec.label
+        if spec.type == "bool":
+            _list_validation(ws, lists, spec.label, ["是", "否"], col, first, lastrow, prompt, title)
+        elif spec.type in ("choice",):
+            _list_validation(ws, lists, spec.label, list(spec.choices), col, first, lastrow, prompt, title)
+        elif spec.type == "choice_config":
+            _list_validation(ws, lists, spec.label, key_fields, col, first, lastrow, prompt, title)
+        elif spec.type == "division":
+            _list_validation(ws, lists, spec.label, divisions.names, col, first, lastrow, prompt, title)
+        elif spec.type in ("credit", "credit_list"):
+            _list_validation(ws, lists, spec.label, ["无不良记录", "有不良记录"], col, first, lastrow, prompt, title)
+        elif spec.type in ("number", "integer", "percent", "date") and prompt:
+            kind = {"number": "decimal", "integer": "whole", "percent": "decimal", "date": "date"}[spec.type]
+            dv = DataValidation(type=kind, operator="greaterThanOrEqual", formula1="0" if kind != "date" else "1",
+                                allow_blank=True, showInputMessage=True, showErrorMessage=False,
+                                promptTitle=title[:32], prompt=prompt[:255])
+            dv.add(f"{col}{first}:{col}{lastrow}")
+            ws.add_data_validation(dv)
+        elif prompt:
+            dv = DataValidation(showInputMessage=True, promptTitle=title[:32], prompt=prompt[:255], allow_blank=True)
+            dv.add(f"{col}{first}:{col}{lastrow}")
+            ws.add_data_validation(dv)
+        for r in range(first, lastrow + 1):
+            cell = ws.cell(row=r, column=i)
+            cell.border = BOX
+            if spec.type == "date":
+                cell.number_format = "yyyy-mm-dd"
+            elif spec.type == "uscc" or spec.type == "phone":
+                cell.number_format = "@"
+    ws.freeze_panes = ws.cell(row=first, column=4)
+    ws.auto_filter.ref = f"A{header_row}:{last}{header_row}"
+    ws.print_title_rows = f"{header_row}:{header_row}"
+    ws.page_setup.orientation = "landscape"
+    ws.page_setup.paperSize = ws.PAPERSIZE_A3
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    ws.page_setup.fitToWidth = 1
+    ws.page_setup.fitToHeight = 0
+
+    notes = wb.create_sheet("填表说明", 1)
+    notes.column_dimensions["A"].width = 28
+    notes.column_dimensions["B"].width = 90
+    notes["A1"] = "填表说明"
+    notes["A1"].font = TITLE_FONT
+    lines = [
+        ("适用", "《石家庄市技术创新中心建设与运行管理办法》第十条申请条件；一行一个拟建技术创新中心。"),
+        ("模板版本", f"{form['version']}（请勿删除或改动表头；可增加自用列，校验时会保留并提示）"),
+        ("必填项", "表头带 * 的列必须填写；企业依托单位还须填写研发机构、上年度销售收入、科技经费投入；"
+                 "有共建单位的须填写共建单位信用代码、共建协议、四项占比和共建单位信用记录；"
+                 "非企业依托单位须填写市内共建企业数。"),
+        ("金额", "金额单位为万元；如按元填写，校验时会换算并提示。"),
+        ("日期", "日期请按 2021-03-05 填写，也可使用 Excel 日期。"),
+        ("多个共建单位", "用“；”分隔，名称与统一社会信用代码一一对应。"),
+        ("重点领域", "本年度重点领域：" + "、".join(key_fields) + "。"),
+        ("校验", "填写完成后运行 tic validate 文件名 检查；问题会标注在对应单元格。"),
+    ]
+    for i, spec in enumerate(specs):
+        if spec.prompt:
+            lines.append((spec.label, spec.prompt))
+    for r, (a, b) in enumerate(lines, start=3):
+        notes.cell(row=r, column=1, value=a).font = HEADER_FONT
+        cell = notes.cell(row=r, column=2, value=b)
+        cell.alignment = Alignment(wrap_text=True, vertical="top")
+    stamp_template(wb, form["version"])
+    write_with(path, wb.save)
+    return path

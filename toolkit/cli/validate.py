@@ -1,0 +1,62 @@
+"""``tic validate FILE...``: check district intake workbooks against Art. 10, 16, 28 and 39."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from toolkit import __version__
+from toolkit.cli.common import config_option, echo, emit_json, guarded, json_option, quiet_option, resolve_config
+from toolkit.errors import OutputError
+from toolkit.intake import annotate_report, terminal_lines, validate_file
+
+
+@click.command("validate")
+@click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
+@config_option
+@json_option
+@quiet_option
+@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="校验结果副本（*.校验结果.xlsx）的存放文件夹，默认与原文件同一文件夹。")
+@click.option("--no-copy", is_flag=True, help="只输出屏幕汇总和 JSON，不生成校验结果副本。")
+@guarded
+def validate_cmd(files: tuple[Path, ...], config_path: Path | None, json_dest: str | None, quiet: bool,
+                 out_dir: Path | None, no_copy: bool) -> None:
+    """校验区县申报汇总表（第十条、第十六条、第二十八条、第三十九条）。
+
+    每个文件得到：屏幕汇总；带标注的副本 <文件名>.校验结果.xlsx（原文件不会被修改）；
+    可选的 JSON 报告（--json）。退出码：0 无错误，1 有不符合项，2 文件无法读取。
+    """
+    config = resolve_config(config_path)
+    from toolkit.adapters.ledger_names import existing_center_names
+
+    names = existing_center_names(config)
+    reports = []
+    worst = 0
+    for path in files:
+        report = validate_file(path, config, existing_names=names)
+        reports.append(report)
+        status = report.status
+        for line in terminal_lines(report, quiet=quiet):
+            echo(line)
+        if report.table is not None and not no_copy:
+            try:
+                target = annotate_report(report, out_dir)
+                if not quiet:
+                    echo(f"  已生成校验结果副本：{target}")
+            except OutputError as exc:
+                echo(f"  错误：{exc}", err=True)
+                status = 2
+        worst = max(worst, status)
+    if json_dest:
+        if len(reports) == 1:
+            emit_json(reports[0].to_dict(), json_dest)
+        else:
+            emit_json({"report": "validate-batch", "schema_version": 1, "tool_version": __version__,
+                       "reports": [r.to_dict() for r in reports]}, json_dest)
+    raise SystemExit(worst)
+
+
+def register(group: click.Group) -> None:
+    group.add_command(validate_cmd)

@@ -1,0 +1,68 @@
+"""Shijiazhuang's administrative divisions (GB/T 2260) and matching 注册地 text against them."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from toolkit.core.values import nfkc
+
+
+def _norm(text: str) -> str:
+    return re.sub(r"\s+", "", nfkc(text))
+
+
+@dataclass(frozen=True)
+class Divisions:
+    codes: dict[str, str]  # official name -> 6-digit code
+    aliases: dict[str, str]  # alias or former name -> official name
+    prefixes: tuple[str, ...] = ("河北省", "石家庄市")
+
+    @classmethod
+    def from_data(cls, data: dict[str, Any], extra: dict[str, str] | None = None) -> Divisions:
+        codes = dict(data["divisions"])
+        codes.update(extra or {})
+        return cls(codes=codes, aliases=dict(data.get("aliases", {})), prefixes=tuple(data.get("prefixes", ())))
+
+    @property
+    def names(self) -> list[str]:
+        return list(self.codes)
+
+    def _candidates(self) -> list[tuple[str, str]]:
+        pairs = [(n, n) for n in self.codes] + list(self.aliases.items())
+        return sorted(pairs, key=lambda p: len(p[0]), reverse=True)
+
+    def district(self, text: object) -> str | None:
+        """The official name of a district cell ("长安区", "高新区", "石家庄市长安区", "长安区科技局")."""
+        s = _norm(str(text or ""))
+        s = self._strip_prefixes(s)
+        if s in self.codes:
+            return s
+        if s in self.aliases:
+            return self.aliases[s]
+        for name, official in self._candidates():
+            if s.startswith(name) and re.fullmatch(r"(科学技术局|科技局|科技和工业信息化局|管委会|科技行政管理部门)?", s[len(name):]):
+                return official
+        return None
+
+    def _strip_prefixes(self, s: str) -> str:
+        for prefix in self.prefixes:
+            if s.startswith(prefix):
+                s = s[len(prefix):]
+        return s
+
+    def place(self, text: object) -> str | None:
+        """The division a 注册地 lies in, or None when it is not in Shijiazhuang.
+
+        The text after the optional "河北省" / "石家庄市" prefixes must begin with the division's name:
+        "河北省石家庄市长安区…" is 长安区, "河北省邢台市桥西区…" is not 桥西区.
+        """
+        s = self._strip_prefixes(_norm(str(text or "")))
+        for name, official in self._candidates():
+            if s.startswith(name):
+                return official
+        return None
+
+    def code(self, name: str) -> str | None:
+        return self.codes.get(name)

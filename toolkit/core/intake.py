@@ -1,0 +1,432 @@
+"""Intake: an application row of the 申报汇总表 checked against Art. 10, 16, 28 and 39.
+
+The form's fields (headers, types, when required) come from ``schemas/intake.schema.json``
+(``x-fields``); its thresholds are checked by a schema validator that is *injected*
+(:class:`SchemaCheck`), so this module stays free of jsonschema. What JSON Schema
+cannot say — parsing the clerks' spellings, derived values (years registered, the
+director's 周岁, enterprises among the co-builders), check characters, list
+lengths, duplicates — is done here, in plain Python.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+from typing import Any, Protocol
+
+from toolkit.core.dates import age_on, years_completed
+from toolkit.core.divisions import Divisions
+from toolkit.core.findings import Finding, Severity, Verdict, verdict_of
+from toolkit.core.uscc import normalise_uscc, uscc_problem
+from toolkit.core.values import (
+    ValueProblem,
+    clean_text,
+    is_blank,
+    is_phone,
+    nfkc,
+    parse_amount,
+    parse_bool,
+    parse_choice,
+    parse_credit,
+    parse_date,
+    parse_integer,
+    parse_list,
+    parse_percent,
+)
+
+ENTERPRISE = "企业"
+MONEY_AS_YUAN = Decimal(1_000_000)
+
+
+@dataclass(frozen=True)
+class FieldSpec:
+    """One column of the form, as ``x-fields`` of the schema describes it."""
+
+    key: str
+    header: str
+    type: str
+    required: str = "never"  # always | enterprise | non_enterprise | partners | never
+    aliases: tuple[str, ...] = ()
+    unit: str | None = None
+    money: bool = False
+    choices: tuple[str, ...] = ()
+    blocks: str | None = None
+    empty_rule: str | None = None
+    width: int = 14
+    prompt: str | None = None
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> FieldSpec:
+        return cls(
+            key=d["key"],
+            header=d["header"],
+            type=d["type"],
+            required=d.get("required", "never"),
+            aliases=tuple(d.get("aliases", ())),
+            unit=d.get("unit"),
+            money=bool(d.get("money", False)),
+            choices=tuple(d.get("choices", ())),
+            blocks=d.get("blocks"),
+            empty_rule=d.get("empty_rule"),
+            width=int(d.get("width", 14)),
+            prompt=d.get("prompt"),
+        )
+
+    @property
+    def label(self) -> str:
+        """The header without its unit: "上年度销售收入（万元）" → "上年度销售收入"."""
+        return re.sub(r"[（(][^（）()]*[）)]$", "", self.header) if self.unit else self.header
+
+    def required_for(self, lead_type: str | None, has_partners: bool) -> bool | None:
+        """True/False, or None when it depends on a value that is missing (lead_type)."""
+        if self.required == "always":
+            return True
+        if self.required == "partners":
+            return has_partners
+        if self.required in ("enterprise", "non_enterprise"):
+            if lead_type is None:
+                return None
+            return (lead_type == ENTERPRISE) == (self.required == "enterprise")
+        return False
+
+
+@dataclass(frozen=True)
+class Violation:
+    """A threshold the schema validator found broken, before it becomes a :class:`Finding`."""
+
+    rule: str
+    field: str  # the key of the field the finding sits on
+    template: str  # x-message, with {value}, {minimum} … placeholders
+    value: Any
+    limits: Mapping[str, Any]
+    item: int | None = None  # index into a list field
+
+
+class SchemaCheck(Protocol):
+    def __call__(self, instance: Mapping[str, Any]) -> Iterable[Violation]: ...
+
+
+class RawRowLike(Protocol):
+    row: int
+    values: dict[str, Any]
+    cells: dict[str, str]
+    formula_missing: set[str]
+
+
+@dataclass
+class IntakeContext:
+    fields: Sequence[FieldSpec]
+    reference_date: date
+    key_fields: tuple[str, ...]
+    divisions: Divisions
+    check: SchemaCheck
+    missing_columns: frozenset[str] = frozenset()
+    existing_names: frozenset[str] = frozenset()
+
+    def spec(self, key: str) -> FieldSpec:
+        return self._by_key[key]
+
+    def __post_init__(self) -> None:
+        self._by_key = {f.key: f for f in self.fields}
+
+
+@dataclass
+class RowResult:
+    row: int
+    values: dict[str, Any]
+    findings: list[Finding]
+    cells: dict[str, str] = field(default_factory=dict)
+    district: str | None = None
+    file: str | None = None
+
+    @property
+    def verdict(self) -> Verdict:
+        return verdict_of(self.findings)
+
+    @property
+    def center_name(self) -> str | None:
+        return self.values.get("center_name")
+
+    @property
+    def lead_uscc(self) -> str | None:
+        return self.values.get("lead_uscc")
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"row": self.row}
+        if self.file is not None:
+            out["file"] = self.file
+        if self.district is not None:
+            out["district"] = self.district
+        out["center_name"] = self.center_name
+        out["lead_uscc"] = self.lead_uscc
+        out["verdict"] = self.verdict.value
+        out["findings"] = [f.to_dict() for f in self.findings]
+        return out
+
+
+def fmt(value: Any) -> str:
+    """A value as a clerk reads it in a message: 1500, 1999.99, 2021-03-05, 是/否."""
+    if isinstance(value, bool):
+        return "是" if value else "否"
+    if isinstance(value, Decimal):
+        text = format(value.normalize(), "f")
+        return text
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, list | tuple):
+        return "、".join(fmt(v) for v in value)
+    return clean_text(value)
+
+
+# ------------------------------------------------------------------ parsing
+
+
+def _parse(spec: FieldSpec, raw: Any, ctx: IntakeContext) -> tuple[Any, str | None]:
+    """(value, unit note) or raises ValueProblem."""
+    t = spec.type
+    if t == "text":
+        return clean_text(raw), None
+    if t == "integer":
+        return parse_integer(raw), None
+    if t == "number":
+        amount = parse_amount(raw, money=spec.money)
+        return amount.value, amount.unit
+    if t == "percent":
+        return parse_percent(raw), None
+    if t == "date":
+        return parse_date(raw), None
+    if t == "bool":
+        return parse_bool(raw), None
+    if t == "credit":
+        return parse_credit(raw), None
+    if t == "credit_list":
+        return [parse_credit(x) for x in parse_list(raw)], None
+    if t == "choice":
+        return parse_choice(raw, spec.choices), None
+    if t == "choice_config":
+        return re.sub(r"\s+", "", nfkc(clean_text(raw))), None
+    if t == "list":
+        return parse_list(raw), None
+    if t == "uscc":
+        return normalise_uscc(raw), None
+    if t == "uscc_list":
+        return [normalise_uscc(x) for x in parse_list(raw)], None
+    if t == "division":
+        name = ctx.divisions.district(raw)
+        if name is None:
+            raise ValueProblem("不是石家庄市的县（市、区）")
+        return name, None
+    if t == "phone":
+        return clean_text(raw), None
+    raise ValueError(f"unknown field type {t!r} in the schema")  # a schema bug, not a user error
+
+
+def check_row(raw: RawRowLike, ctx: IntakeContext) -> RowResult:
+    """Every rule of rules.md part A and the row-level DATA rules for one row."""
+    findings: list[Finding] = []
+    values: dict[str, Any] = {}
+    cells = dict(raw.cells)
+
+    def add(rule: str, message: str, key: str | None, value: Any = None, severity: str | None = None) -> None:
+        findings.append(
+            Finding.of(rule, message, field=key, cell=cells.get(key) if key else None, value=value, severity=severity)
+        )
+
+    # 1. parse every present, non-empty value
+    for spec in ctx.fields:
+        if spec.key not in raw.values:
+            continue
+        rv = raw.values[spec.key]
+        if spec.key in raw.formula_missing or is_blank(rv):
+            continue
+        try:
+            value, unit = _parse(spec, rv, ctx)
+        except ValueProblem as exc:
+            add("DATA.TYPE", f"{spec.label}“{clean_text(rv)}”{exc}", spec.key, rv)
+            continue
+        if value in ("", []):
+            continue
+        values[spec.key] = value
+        if unit in ("元", "亿元"):
+            add("DATA.UNIT", f"{spec.label}按“{unit}”填写（“{clean_text(rv)}”），已换算为{fmt(value)}万元，请核实",
+                spec.key, rv, "warning")
+        elif spec.money and unit is None and isinstance(value, Decimal) and value >= MONEY_AS_YUAN:
+            add("DATA.UNIT", f"{spec.label}为{fmt(value)}万元，疑似按“元”填写，请核实单位", spec.key, rv, "warning")
+        if spec.type == "percent" and isinstance(value, Decimal) and not 0 <= value <= 100:
+            add("DATA.UNIT", f"{spec.label}为{fmt(value)}%，不在0至100之间，请核实", spec.key, rv, "warning")
+
+    lead_type = values.get("lead_type")
+    partners = values.get("partners", [])
+    partner_usccs = values.get("partner_usccs", [])
+    has_partners = bool(partners or partner_usccs)
+
+    # 2. required values, formulas without a cached value
+    for spec in ctx.fields:
+        need = spec.required_for(lead_type, has_partners)
+        if spec.key in raw.formula_missing:
+            add("DATA.FORMULA",
+                f"{spec.label}是公式但没有计算结果（文件由程序生成、未在 Excel 中打开保存），"
+                "请在 Excel 中打开、保存后重新提交", spec.key, None, "error" if need else "warning")
+            continue
+        if spec.key in ctx.missing_columns:
+            if need:
+                add("DATA.HEADER", f"表格缺少“{spec.label}”列，无法核验{spec.blocks or '该项'}", spec.key)
+            continue
+        if need and spec.key not in values and not any(f.field == spec.key for f in findings):
+            if spec.empty_rule:
+                add(spec.empty_rule, f"{spec.label}未填写", spec.key)
+            else:
+                add("DATA.REQUIRED", f"缺少{spec.label}，无法核验{spec.blocks or '该项'}", spec.key)
+
+    # 3. identity codes and lists
+    if "lead_uscc" in values:
+        problem = uscc_problem(values["lead_uscc"])
+        if problem:
+            add("DATA.USCC", f"依托单位统一社会信用代码“{values['lead_uscc']}”{problem}", "lead_uscc", values["lead_uscc"])
+    valid_partner_usccs = []
+    for code in partner_usccs:
+        problem = uscc_problem(code)
+        if problem:
+            add("DATA.USCC", f"共建单位统一社会信用代码“{code}”{problem}", "partner_usccs", code)
+        else:
+            valid_partner_usccs.append(code)
+    if partners and "partner_usccs" in values and len(partners) != len(partner_usccs):
+        add("DATA.LIST-LENGTH", f"共建单位名称{len(partners)}个，统一社会信用代码{len(partner_usccs)}个，个数不一致",
+            "partner_usccs")
+    credits = values.get("partner_credit", [])
+    if credits and partners and len(credits) not in (1, len(partners)):
+        add("DATA.LIST-LENGTH", f"共建单位{len(partners)}个，信用记录{len(credits)}个，个数不一致", "partner_credit")
+    if "phone" in values and not is_phone(values["phone"]):
+        add("DATA.PHONE", f"联系电话“{values['phone']}”既不是手机号码也不是固定电话号码", "phone", values["phone"], "warning")
+
+    # 4. derived values for the schema
+    instance: dict[str, Any] = {k: v for k, v in values.items()}
+    instance["has_partners"] = has_partners
+    if "reg_place" in values:
+        instance["reg_in_city"] = ctx.divisions.place(values["reg_place"]) is not None
+    if "lead_uscc" in values and uscc_problem(values["lead_uscc"]) is None:
+        instance["lead_uscc_region"] = values["lead_uscc"][2:6]
+    if "reg_date" in values:
+        instance["reg_years"] = int(years_completed(values["reg_date"], ctx.reference_date))
+    if "director_birth" in values:
+        instance["director_age"] = age_on(values["director_birth"], ctx.reference_date)
+    if credits and len(credits) == 1 and len(partners) > 1:
+        instance["partner_credit"] = credits * len(partners)
+    if lead_type and lead_type != ENTERPRISE:
+        city = [c for c in valid_partner_usccs if c.startswith("91") and c[2:6] == "1301"]
+        instance["city_partner_count"] = len(city)
+        declared = values.get("city_partner_enterprises")
+        if declared is not None and declared != len(city):
+            add("A10.2.PARTNERS",
+                f"填报的市内共建企业数为{declared}家，按共建单位信用代码核对为{len(city)}家，请核实",
+                "city_partner_enterprises", declared, "warning")
+    if not has_partners:
+        for key in ("agreement", "share_conditions", "share_staff", "share_projects", "share_outcomes"):
+            instance.pop(key, None)
+
+    # 5. thresholds from the schema
+    blocked = {f.field for f in findings if f.rule in ("DATA.TYPE", "DATA.REQUIRED", "DATA.FORMULA", "DATA.USCC")}
+    params = {
+        "reference_date": ctx.reference_date.isoformat(),
+        "reg_place": fmt(values.get("reg_place", "")),
+        "reg_date": fmt(values.get("reg_date", "")),
+        "lead_type": values.get("lead_type", ""),
+    }
+    for v in ctx.check(instance):
+        if v.field in blocked:
+            continue
+        item_name = ""
+        if v.item is not None and v.field == "partner_credit":
+            item_name = partners[v.item] if v.item < len(partners) else f"第{v.item + 1}个"
+        message = v.template.format(
+            value=fmt(v.value), item_name=item_name, **{k: fmt(x) for k, x in v.limits.items()}, **params
+        )
+        shown = v.value if (v.item is not None or v.field not in values) else values[v.field]
+        add(v.rule, message, v.field, shown)
+
+    # 6. name already used by a center in the ledger
+    name = values.get("center_name")
+    if name and name in ctx.existing_names:
+        add("A10.7.NAME", f"中心名称“{name}”与台账中已有的技术创新中心重名", "center_name", name)
+
+    return RowResult(row=raw.row, values=values, findings=_order(findings, ctx), cells=cells)
+
+
+def _order(findings: list[Finding], ctx: IntakeContext) -> list[Finding]:
+    """Findings in the order of the form's columns (the order a clerk reads them), without repeats."""
+    pos = {f.key: i for i, f in enumerate(ctx.fields)}
+    seen: set[tuple[Any, ...]] = set()
+    unique = []
+    for f in findings:
+        key = (f.rule, f.field, f.cell, f.message)
+        if key not in seen:
+            seen.add(key)
+            unique.append(f)
+    return sorted(unique, key=lambda f: pos.get(f.field or "", -1))
+
+
+def _dup_keys(result: RowResult) -> list[tuple[str, str]]:
+    keys = []
+    name = result.values.get("center_name")
+    if name:
+        keys.append(("name", re.sub(r"\s+", "", nfkc(name))))
+    uscc = result.values.get("lead_uscc")
+    field_ = result.values.get("key_field")
+    if uscc and field_:
+        keys.append(("lead", f"{uscc}|{field_}"))
+    return keys
+
+
+def mark_duplicates(results: Sequence[RowResult], where: Callable[[RowResult], str] | None = None) -> None:
+    """DATA.DUPLICATE on every row involved: same center name, or same lead USCC + key field."""
+    groups: dict[tuple[str, str], list[RowResult]] = defaultdict(list)
+    for r in results:
+        for key in _dup_keys(r):
+            groups[key].append(r)
+    describe = where or (lambda r: f"第{r.row}行")
+    for (kind, _), members in groups.items():
+        if len(members) < 2:
+            continue
+        for r in members:
+            others = "、".join(describe(o) for o in members if o is not r)
+            if kind == "name":
+                msg = f"中心名称“{r.values['center_name']}”与{others}重复"
+                fld = "center_name"
+            else:
+                msg = f"依托单位（{r.values['lead_uscc']}）在重点领域“{r.values['key_field']}”与{others}重复申报"
+                fld = "lead_uscc"
+            finding = Finding.of("DATA.DUPLICATE", msg, field=fld, cell=r.cells.get(fld))
+            if not any(f.rule == finding.rule and f.message == msg for f in r.findings):
+                r.findings.append(finding)
+
+
+def check_rows(rows: Iterable[RawRowLike], ctx: IntakeContext) -> list[RowResult]:
+    """Check every row and mark duplicates within the batch."""
+    results = [check_row(r, ctx) for r in rows]
+    mark_duplicates(results)
+    return results
+
+
+def summarise(results: Sequence[RowResult], file_findings: Sequence[Finding] = ()) -> dict[str, int]:
+    counts = {v: 0 for v in Verdict}
+    errors = warnings = 0
+    for r in results:
+        counts[r.verdict] += 1
+        for f in r.findings:
+            errors += f.severity is Severity.ERROR
+            warnings += f.severity is Severity.WARNING
+    for f in file_findings:
+        errors += f.severity is Severity.ERROR
+        warnings += f.severity is Severity.WARNING
+    return {
+        "rows": len(results),
+        "eligible": counts[Verdict.ELIGIBLE],
+        "review": counts[Verdict.REVIEW],
+        "ineligible": counts[Verdict.INELIGIBLE],
+        "errors": errors,
+        "warnings": warnings,
+    }
