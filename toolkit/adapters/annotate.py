@@ -145,6 +145,8 @@ def _findings_sheet(wb, title, sheet, rows, file_findings, summary_lines) -> Non
             link = ls.cell(row=line, column=2)
             link.hyperlink = Hyperlink(ref=link.coordinate, location=f"'{sheet}'!{ref}", display=ref)
             link.font = Font(name="宋体", size=10, color="0563C1", underline="single")
+        longest = max(len(f.message) / 34, len(label or "") / 16, len(f.article or "") / 10, 1)
+        ls.row_dimensions[line].height = 14 * min(int(longest + 0.999), 6)
         sev = ls.cell(row=line, column=5)
         sev.fill = RED if f.severity is Severity.ERROR else YELLOW if f.severity is Severity.WARNING else GREEN
         line += 1
@@ -157,6 +159,7 @@ def _findings_sheet(wb, title, sheet, rows, file_findings, summary_lines) -> Non
     if line > first + 1:
         ls.auto_filter.ref = f"A{first}:H{line - 1}"
     ls.page_setup.orientation = "landscape"
+    ls.page_setup.paperSize = ls.PAPERSIZE_A4
     ls.page_setup.fitToWidth = 1
     ls.page_setup.fitToHeight = 0
     ls.sheet_properties.pageSetUpPr.fitToPage = True

@@ -1,0 +1,130 @@
+"""``tic validate``: exit status, summary, JSON equal to the library's report, input untouched, annotated copy."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+
+from click.testing import CliRunner
+from openpyxl import load_workbook
+
+from tests.conftest import good_row
+from toolkit.adapters.config_file import load_config
+from toolkit.cli.main import cli
+from toolkit.intake import validate_file
+
+
+def digest(path) -> str:  # type: ignore[no-untyped-def]
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def test_validate_cli_end_to_end(tmp_path, config_file, intake_file):
+    rows = [good_row(), good_row(seq=2, center_name="石家庄市乙技术创新中心", key_field="新材料", sales=1500)]
+    path = intake_file(rows)
+    before = digest(path)
+    out = tmp_path / "out"
+    result = CliRunner().invoke(cli, ["validate", str(path), "--config", str(config_file), "--json",
+                                      str(tmp_path / "r.json"), "--out", str(out)])
+    assert result.exit_code == 1, result.output
+    assert "共 2 行：符合 1，待核实 0，不符合 1。" in result.output
+    assert "K5 依托单位上年度销售收入1500万元，低于2000万元（第十条第（二）项）。" in result.output
+    assert digest(path) == before
+    data = json.loads((tmp_path / "r.json").read_text(encoding="utf-8"))
+    expected = validate_file(path, load_config(config_file)).to_dict()
+    assert data == json.loads(json.dumps(expected, ensure_ascii=False))
+    assert data["rows"][1]["findings"][0] == {
+        "rule": "A10.2.SALES", "severity": "error", "article": "第十条第（二）项", "field": "sales", "cell": "K5",
+        "value": 1500, "message": "依托单位上年度销售收入1500万元，低于2000万元"}
+
+    copy = out / "长安区.校验结果.xlsx"
+    wb = load_workbook(copy)
+    ws = wb["申报汇总"]
+    assert ws["K5"].fill.fgColor.rgb.endswith("FFC7CE")
+    assert "第十条第（二）项" in ws["K5"].comment.text
+    verdict_col = max(c.column for c in ws[3] if c.value == "校验结论")
+    assert [ws.cell(row=r, column=verdict_col).value for r in (4, 5)] == ["符合", "不符合"]
+    listing = wb["校验结果"]
+    links = [c.hyperlink.location for row in listing.iter_rows() for c in row if c.hyperlink]
+    assert links == ["'申报汇总'!K5"]
+
+
+def test_eligible_file_exits_zero_and_json_to_stdout(tmp_path, config_file, intake_file):
+    path = intake_file([good_row()])
+    result = CliRunner().invoke(cli, ["validate", str(path), "--config", str(config_file), "--json", "-",
+                                      "--no-copy", "--quiet"])
+    assert result.exit_code == 0
+    data = json.loads(result.output)
+    assert data["summary"]["eligible"] == 1 and data["report"] == "intake"
+    assert not (tmp_path / "长安区.校验结果.xlsx").exists()
+
+
+def test_bad_file_among_good_ones(tmp_path, config_file, intake_file):
+    good = intake_file([good_row()])
+    bad = tmp_path / "坏文件.xlsx"
+    bad.write_text("序号,中心名称\n1,甲\n", encoding="utf-8")
+    result = CliRunner().invoke(cli, ["validate", str(bad), str(good), "--config", str(config_file),
+                                      "--json", str(tmp_path / "r.json")])
+    assert result.exit_code == 2
+    assert "【无法读取】" in result.output and "坏文件.xlsx" in result.output
+    assert "Traceback" not in result.output
+    assert (tmp_path / "长安区.校验结果.xlsx").exists()
+    data = json.loads((tmp_path / "r.json").read_text(encoding="utf-8"))
+    assert [r["summary"]["rows"] for r in data["reports"]] == [0, 1]
+    assert data["reports"][0]["file_findings"][0]["rule"] == "FILE.UNREADABLE"
+
+
+def test_missing_config_is_one_sentence(tmp_path, intake_file):
+    result = CliRunner().invoke(cli, ["validate", str(intake_file([good_row()])), "--config",
+                                      str(tmp_path / "nope.toml")])
+    assert result.exit_code == 2
+    assert result.output.startswith("错误：找不到配置文件")
+    assert len(result.output.strip().splitlines()) == 1
+
+
+def test_bad_config_names_the_key(tmp_path, intake_file):
+    cfg = tmp_path / "tic.toml"
+    cfg.write_text('[cycle]\nyear = 2026\nreference_date = 2026-03-31\n[evaluation]\nexcelent = 85\n',
+                   encoding="utf-8")
+    result = CliRunner().invoke(cli, ["validate", str(intake_file([good_row()])), "--config", str(cfg)])
+    assert result.exit_code == 2
+    assert "evaluation.excelent" in result.output
+
+
+def test_output_held_open_is_reported(tmp_path, config_file, intake_file):
+    path = intake_file([good_row()])
+    out = tmp_path / "out"
+    (out / "长安区.校验结果.xlsx").mkdir(parents=True)  # a target that cannot be replaced
+    result = CliRunner().invoke(cli, ["validate", str(path), "--config", str(config_file), "--out", str(out)])
+    assert result.exit_code == 2
+    assert "无法写入" in result.output
+
+
+def test_version_and_help():
+    runner = CliRunner()
+    assert runner.invoke(cli, ["--version"]).output.startswith("tic 0.")
+    for command in cli.commands:
+        result = runner.invoke(cli, [command, "--help"])
+        assert result.exit_code == 0, command
+
+
+def test_template_intake(tmp_path, config_file):
+    target = tmp_path / "blank.xlsx"
+    result = CliRunner().invoke(cli, ["template", "intake", "-o", str(target), "--config", str(config_file)])
+    assert result.exit_code == 0, result.output
+    wb = load_workbook(target)
+    ws = wb["申报汇总"]
+    assert ws.freeze_panes == "D4"
+    assert "填表说明" in wb.sheetnames
+    assert wb.defined_names["TIC_TEMPLATE"].attr_text == '"intake/1"'
+    sqrefs = {str(dv.sqref).split(":")[0][:-1]: dv for dv in ws.data_validations.dataValidation}
+    assert any(dv.type == "list" for dv in sqrefs.values())
+    again = CliRunner().invoke(cli, ["template", "intake", "-o", str(target), "--config", str(config_file)])
+    assert again.exit_code != 0 and "已存在" in again.output
+
+
+def test_init_writes_a_valid_commented_config(tmp_path):
+    result = CliRunner().invoke(cli, ["init", str(tmp_path)])
+    assert result.exit_code == 0
+    cfg = load_config(tmp_path / "tic.toml")
+    assert cfg.year == 2026 and cfg.reference_date.isoformat() == "2026-03-31"
+    assert CliRunner().invoke(cli, ["init", str(tmp_path)]).exit_code == 2
