@@ -17,12 +17,15 @@ from typing import Any
 
 from openpyxl.utils import get_column_letter
 
-from toolkit.adapters.safety import open_workbook, sheet_xml_members
+from toolkit.adapters.safety import open_workbook, reading_errors, sheet_xml_members
 from toolkit.core.values import is_blank, nfkc
 from toolkit.errors import InputFileError
 
 HEADER_SCAN_ROWS = 30
 TEMPLATE_NAME = "TIC_TEMPLATE"
+# Columns the toolkit itself adds to workbooks it writes: never reported as unknown.
+OWN_HEADERS = frozenset({"校验结论", "校验问题", "区县校验结论", "区县校验问题", "市局校验结论", "报送标记状态",
+                         "来源文件", "来源行号", "问题说明"})
 _NOTES = re.compile(r"^(填表说明|填报说明|说明|注|备注|附注)\s*[:：]?")
 
 
@@ -143,6 +146,16 @@ def _formula_cells_without_value(path: Path, member: str | None) -> set[str]:
     return out
 
 
+def _iter_rows(path: Path, ws: Any, **kwargs: Any) -> Any:
+    """``ws.iter_rows(values_only=True)`` with read errors of a damaged sheet turned into InputFileError.
+
+    Only openpyxl's own work runs inside ``reading_errors``: an exception in the caller's loop body is
+    raised in the caller's frame, not here, so a bug is never disguised as a bad file.
+    """
+    with reading_errors(path):
+        yield from ws.iter_rows(values_only=True, **kwargs)
+
+
 def _template_version(wb: Any) -> str | None:
     try:
         dn = wb.defined_names.get(TEMPLATE_NAME)
@@ -188,7 +201,7 @@ def _read(
         ws = wb[name]
         if hasattr(ws, "reset_dimensions"):
             ws.reset_dimensions()
-        for idx, values in enumerate(ws.iter_rows(max_row=HEADER_SCAN_ROWS, values_only=True), start=1):
+        for idx, values in enumerate(_iter_rows(path, ws, max_row=HEADER_SCAN_ROWS), start=1):
             score = _score_header_row(values, matcher)
             if score >= need and (best is None or score > best[0]):
                 best = (score, name, idx, values)
@@ -211,6 +224,8 @@ def _read(
         key = matcher.match(value)
         if key and key not in col_of:
             col_of[key] = idx
+        elif normalise_header(value) in OWN_HEADERS:
+            continue
         else:
             label = " ".join(str(value).split())
             unknown.append((f"{get_column_letter(idx)}{header_row}", label))
@@ -225,7 +240,7 @@ def _read(
     rows: list[RawRow] = []
     key_cols = [(key, col - 1) for key, col in col_of.items()]
     extra_idx = [(label, idx - 1) for idx, label in extra_cols.items()]
-    for rnum, values in enumerate(ws.iter_rows(min_row=header_row + 1, values_only=True), start=header_row + 1):
+    for rnum, values in enumerate(_iter_rows(path, ws, min_row=header_row + 1), start=header_row + 1):
         first = next((v for v in values if not is_blank(v)), None)
         if first is None:
             continue

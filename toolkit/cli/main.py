@@ -14,7 +14,12 @@ from toolkit.cli.common import make_console_safe
 COMMAND_MODULES = [
     "toolkit.cli.init_cmd",
     "toolkit.cli.validate",
+    "toolkit.cli.collect",
     "toolkit.cli.template",
+    "toolkit.cli.evaluate",
+    "toolkit.cli.ledger",
+    "toolkit.cli.annual",
+    "toolkit.cli.decide",
 ]
 
 

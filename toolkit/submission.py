@@ -1,0 +1,434 @@
+"""Districts send validated workbooks upward (``tic submit``); the city collects them (``tic collect``)."""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from openpyxl import Workbook
+from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
+from openpyxl.utils import get_column_letter
+
+from toolkit import __version__
+from toolkit.adapters.atomic import write_with
+from toolkit.adapters.blank import stamp_template
+from toolkit.adapters.safety import is_lock_file, open_workbook
+from toolkit.adapters.schema_check import field_specs
+from toolkit.adapters.stamp import Stamp, data_hash, read_stamp, row_hash, write_stamp
+from toolkit.core.config import Config
+from toolkit.core.findings import Finding, Severity, Verdict
+from toolkit.core.intake import RowResult
+from toolkit.core.values import is_blank, nfkc, parse_bool
+from toolkit.errors import InputFileError, OutputError, TicError
+from toolkit.intake import IntakeReport, divisions_for, validate_file
+from toolkit.resources import load_schema
+
+THIN = Side(style="thin", color="808080")
+BOX = Border(left=THIN, right=THIN, top=THIN, bottom=THIN)
+HEADER_FONT = Font(name="宋体", size=10, bold=True, color="FFFFFF")
+HEADER_FILL = PatternFill("solid", fgColor="1F4E78")
+VERDICT_FILL = {Verdict.ELIGIBLE: PatternFill("solid", fgColor="C6EFCE"),
+                Verdict.REVIEW: PatternFill("solid", fgColor="FFEB9C"),
+                Verdict.INELIGIBLE: PatternFill("solid", fgColor="FFC7CE")}
+STAMP_ZH = {"valid": "有效", "modified": "校验后被修改", "missing": "未经区县校验报送", "stale": "标记已过期"}
+
+
+def form_keys() -> list[str]:
+    return [s.key for s in field_specs("intake")]
+
+
+def submission_name(district: str, year: int) -> str:
+    return f"{safe_part(district)}-{year}-申报汇总.xlsx"
+
+
+def safe_part(text: str) -> str:
+    """A piece of a Windows file name: no \\ / : * ? \" < > |, control characters or dots at the ends."""
+    cleaned = re.sub(r'[\\/:*?"<>|\x00-\x1f]', "_", nfkc(text)).strip(" .")
+    return cleaned[:60] or "未命名"
+
+
+# ------------------------------------------------------------------------------------------ submit
+
+
+@dataclass
+class SubmitResult:
+    report: IntakeReport
+    district: str
+    target: Path | None = None
+    refused: str | None = None
+
+    @property
+    def status(self) -> int:
+        if self.report.fatal is not None:
+            return 2
+        if self.refused:
+            return 1
+        return self.report.status
+
+
+def submit_file(path: Path | str, district: str, config: Config, out_dir: Path | str,
+                allow_errors: bool = False) -> SubmitResult:
+    """Validate like ``tic validate``, then write the stamped submission workbook into ``out_dir``."""
+    path, out_dir = Path(path), Path(out_dir)
+    name = divisions_for(config).district(district)
+    if name is None:
+        raise TicError(f"“{district}”不是石家庄市的县（市、区），请用 --district 写明区县名称（如 长安区、高新区）。")
+    report = validate_file(path, config)
+    result = SubmitResult(report=report, district=name)
+    if report.fatal is not None:
+        return result
+    errors = sum(r.verdict is Verdict.INELIGIBLE for r in report.rows)
+    file_errors = [f for f in report.file_findings if f.severity is Severity.ERROR]
+    if (errors or file_errors) and not allow_errors:
+        result.refused = (
+            f"“{path.name}”有 {errors} 行不符合条件"
+            + (f"、{len(file_errors)} 处表格错误" if file_errors else "")
+            + "，未生成报送文件；请修改后重新校验，或确认无误后加 --allow-errors 报送（不符合的行会标明）。"
+        )
+        return result
+    others = {r.values.get("district") for r in report.rows} - {None, name}
+    if others:
+        report.file_findings.append(Finding.of(
+            "DATA.STAMP", f"表中有其他县（市、区）的申报（{'、'.join(sorted(others))}），报送单位为{name}，请核实",
+            severity="warning"))
+    target = out_dir / submission_name(name, config.year)
+    write_submission(report, name, config, target)
+    result.target = target
+    return result
+
+
+def write_submission(report: IntakeReport, district: str, config: Config, target: Path) -> None:
+    specs = field_specs("intake")
+    form = load_schema("intake")["x-form"]
+    keys = [s.key for s in specs]
+    wb = Workbook()
+    ws = wb.active
+    ws.title = form["sheet"]
+    ncol = len(specs) + 2
+    ws.merge_cells(start_row=1, start_column=1, end_row=1, end_column=ncol)
+    ws["A1"] = f"{form['title'].format(year=config.year)}（{district}报送）"
+    ws["A1"].font = Font(name="黑体", size=16, bold=True)
+    ws["A1"].alignment = Alignment(horizontal="center")
+    ws["A2"] = (f"推荐单位：{district}    基准日期：{config.reference_date.isoformat()}    "
+                f"来源文件：{report.path.name}    已经 tic {__version__} 校验")
+    headers = [s.header for s in specs] + ["区县校验结论", "区县校验问题"]
+    for i, h in enumerate(headers, start=1):
+        c = ws.cell(row=3, column=i, value=h)
+        c.font, c.fill, c.border = HEADER_FONT, HEADER_FILL, BOX
+        c.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
+        ws.column_dimensions[get_column_letter(i)].width = specs[i - 1].width if i <= len(specs) else 14
+    ws.column_dimensions[get_column_letter(ncol)].width = 50
+    ws.row_dimensions[3].height = 48
+    raw_by_row = {r.row: r for r in report.table.rows}  # type: ignore[union-attr]
+    hashes: dict[int, str] = {}
+    for n, result in enumerate(report.rows, start=4):
+        raw = raw_by_row[result.row]
+        values = {k: raw.values.get(k) for k in keys}
+        for i, key in enumerate(keys, start=1):
+            v = values[key]
+            c = ws.cell(row=n, column=i, value=v)
+            c.border = BOX
+            if isinstance(v, datetime):
+                c.number_format = "yyyy-mm-dd"
+            elif isinstance(v, str):
+                c.number_format = "@"
+        recommend = _recommend(values.get("recommend"))
+        verdict = result.verdict.zh + ("（不推荐）" if recommend is False else "")
+        vc = ws.cell(row=n, column=len(keys) + 1, value=verdict)
+        vc.fill = VERDICT_FILL[result.verdict]
+        vc.border = BOX
+        text = "；".join(f"{f.cell or ''} {f.message}（{f.article}）" if f.article else f"{f.cell or ''} {f.message}"
+                         for f in result.findings)
+        ws.cell(row=n, column=len(keys) + 2, value=text or None).alignment = Alignment(wrap_text=True, vertical="top")
+        hashes[n] = row_hash(keys, values)
+    ws.freeze_panes = "D4"
+    ws.auto_filter.ref = f"A3:{get_column_letter(ncol)}{max(3, 3 + len(report.rows))}"
+    stamp = Stamp(
+        tool_version=__version__, schema_version=form["version"], year=config.year,
+        reference_date=config.reference_date.isoformat(), district=district,
+        stamped_at=datetime.now().replace(microsecond=0).isoformat(sep=" "), rows=len(report.rows),
+        sha256=data_hash(hashes[k] for k in sorted(hashes)), row_hashes=hashes,
+    )
+    write_stamp(wb, stamp)
+    stamp_template(wb, form["version"])
+    write_with(target, wb.save)
+
+
+def _recommend(value: Any) -> bool | None:
+    if is_blank(value):
+        return None
+    try:
+        return parse_bool(value)
+    except ValueError:
+        return None
+
+
+# ----------------------------------------------------------------------------------------- collect
+
+
+@dataclass
+class CollectedFile:
+    path: Path
+    rel: str
+    report: IntakeReport
+    district: str | None = None
+    stamp: Stamp | None = None
+    stamp_state: str = "missing"
+    stamp_findings: list[Finding] = field(default_factory=list)
+    replaced_by: str | None = None
+
+    @property
+    def status(self) -> int:
+        return self.report.status
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"file": self.rel, "district": self.district, "stamp": self.stamp_state,
+                               "rows": len(self.report.rows), "status": self.status}
+        if self.stamp is not None:
+            out["stamped_at"] = self.stamp.stamped_at
+        if self.replaced_by:
+            out["replaced_by"] = self.replaced_by
+        return out
+
+
+@dataclass
+class CollectReport:
+    folder: Path
+    config: Config
+    files: list[CollectedFile] = field(default_factory=list)
+    file_findings: list[Finding] = field(default_factory=list)
+    kept_decisions: int = 0
+
+    @property
+    def active(self) -> list[CollectedFile]:
+        return [f for f in self.files if f.replaced_by is None and f.report.fatal is None]
+
+    @property
+    def rows(self) -> list[RowResult]:
+        return [r for f in self.active for r in f.report.rows]
+
+    @property
+    def status(self) -> int:
+        worst = max((f.status for f in self.files if f.replaced_by is None), default=0)
+        if any(f.severity is Severity.ERROR for f in self.file_findings):
+            worst = max(worst, 1)
+        return worst
+
+    @property
+    def summary(self) -> dict[str, int]:
+        rows = self.rows
+        return {
+            "files": len(self.files), "used": len(self.active),
+            "unreadable": sum(f.report.fatal is not None for f in self.files),
+            "rows": len(rows),
+            "eligible": sum(r.verdict is Verdict.ELIGIBLE for r in rows),
+            "review": sum(r.verdict is Verdict.REVIEW for r in rows),
+            "ineligible": sum(r.verdict is Verdict.INELIGIBLE for r in rows),
+        }
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "report": "collect",
+            "schema_version": 1,
+            "tool_version": __version__,
+            "reference_date": self.config.reference_date.isoformat(),
+            "year": self.config.year,
+            "source": {"folder": self.folder.name},
+            "summary": self.summary,
+            "files": [f.to_dict() for f in self.files],
+            "rows": [r.to_dict() for r in self.rows],
+            "file_findings": [f.to_dict() for f in self.file_findings],
+        }
+
+
+def find_workbooks(folder: Path, exclude: set[Path] = frozenset()) -> tuple[list[Path], list[Path]]:
+    """(workbooks, lock files) under ``folder``, sorted by relative path; outputs in ``exclude`` left out."""
+    found, locks = [], []
+    for p in sorted(folder.rglob("*"), key=lambda q: q.relative_to(folder).as_posix()):
+        if not p.is_file() or p.resolve() in exclude:
+            continue
+        if p.name.startswith(".~tic-"):
+            continue
+        if is_lock_file(p):
+            locks.append(p)
+            continue
+        if p.suffix.lower() in (".xlsx", ".xlsm") and ".校验结果." not in p.name:
+            found.append(p)
+        elif p.suffix.lower() in (".xls", ".csv", ".et", ".ods"):
+            found.append(p)  # reported as unreadable with the reason, never silently skipped
+    return found, locks
+
+
+def _check_stamp(item: CollectedFile, config: Config, keys: list[str]) -> None:
+    report = item.report
+    try:
+        wb = open_workbook(item.path, read_only=True)
+    except InputFileError:
+        return
+    try:
+        stamp = read_stamp(wb)
+    finally:
+        wb.close()
+    item.stamp = stamp
+    name = item.rel
+    if stamp is None:
+        item.stamp_state = "missing"
+        item.stamp_findings.append(Finding.of(
+            "DATA.STAMP", f"“{name}”没有报送标记（未经区县 tic submit 校验后报送），已按市局配置重新校验",
+            severity="warning", file=name))
+        return
+    form_version = load_schema("intake")["x-form"]["version"]
+    stale = []
+    if stamp.year != config.year:
+        stale.append(f"周期年度为{stamp.year}")
+    if stamp.reference_date != config.reference_date.isoformat():
+        stale.append(f"基准日期为{stamp.reference_date}")
+    if stamp.schema_version != form_version:
+        stale.append(f"表格版本为{stamp.schema_version}")
+    raw = {r.row: r for r in report.table.rows}  # type: ignore[union-attr]
+    current = {rownum: row_hash(keys, {k: r.values.get(k) for k in keys}) for rownum, r in raw.items()}
+    changed = sorted(n for n in set(current) | set(stamp.row_hashes) if current.get(n) != stamp.row_hashes.get(n))
+    if changed or data_hash(current[k] for k in sorted(current)) != stamp.sha256:
+        item.stamp_state = "modified"
+        rows_text = "、".join(f"第{n}行" for n in changed[:20]) + ("等" if len(changed) > 20 else "")
+        item.stamp_findings.append(Finding.of(
+            "DATA.STAMP", f"“{name}”在区县校验（{stamp.stamped_at}）后被修改：{rows_text or '数据'}与报送时不一致",
+            severity="warning", file=name, rows=changed))
+        for r in report.rows:
+            if r.row in changed:
+                r.findings.append(Finding.of("DATA.STAMP", "该行在区县校验后被修改，请核实", severity="warning"))
+    elif stale:
+        item.stamp_state = "stale"
+        item.stamp_findings.append(Finding.of(
+            "DATA.STAMP", f"“{name}”的报送标记不是本周期的（{'，'.join(stale)}），已按市局配置重新校验",
+            severity="warning", file=name))
+    else:
+        item.stamp_state = "valid"
+    if stale and item.stamp_state == "modified":
+        item.stamp_findings.append(Finding.of(
+            "DATA.STAMP", f"“{name}”的报送标记不是本周期的（{'，'.join(stale)}）", severity="warning", file=name))
+
+
+def _district_of(item: CollectedFile, config: Config) -> str | None:
+    if item.stamp is not None:
+        return item.stamp.district
+    divisions = divisions_for(config)
+    counts: dict[str, int] = defaultdict(int)
+    for r in item.report.rows:
+        if r.values.get("district"):
+            counts[r.values["district"]] += 1
+    if counts:
+        return max(sorted(counts), key=lambda k: counts[k])
+    return divisions.district(item.path.stem.split("-")[0])
+
+
+def _cross_duplicates(files: list[CollectedFile]) -> None:
+    """DATA.DUPLICATE across districts (same lead USCC + key field, or same center name), on every row."""
+    groups: dict[tuple[str, str], list[tuple[CollectedFile, RowResult]]] = defaultdict(list)
+    for f in files:
+        for r in f.report.rows:
+            name = r.values.get("center_name")
+            if name:
+                groups[("name", re.sub(r"\s+", "", nfkc(name)))].append((f, r))
+            if r.values.get("lead_uscc") and r.values.get("key_field"):
+                groups[("lead", f"{r.values['lead_uscc']}|{r.values['key_field']}")].append((f, r))
+    for (kind, _), members in groups.items():
+        if len({id(f) for f, _ in members}) < 2:
+            continue
+        for f, r in members:
+            others = "、".join(f"{o.district or o.rel}“{o.rel}”第{x.row}行" for o, x in members if o is not f)
+            if not others:
+                continue
+            if kind == "name":
+                msg, fld = f"中心名称“{r.values['center_name']}”与{others}重复", "center_name"
+            else:
+                msg = f"依托单位（{r.values['lead_uscc']}）在重点领域“{r.values['key_field']}”与{others}重复申报"
+                fld = "lead_uscc"
+            r.findings.append(Finding.of("DATA.DUPLICATE", msg, field=fld, cell=r.cells.get(fld)))
+
+
+def collect_folder(folder: Path | str, config: Config, out_file: Path | str | None = None) -> CollectReport:
+    """Check every district workbook under ``folder`` and merge them (never modifies anything in ``folder``)."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise TicError(f"找不到文件夹“{folder}”。")
+    report = CollectReport(folder=folder, config=config)
+    exclude = {Path(out_file).resolve()} if out_file else set()
+    paths, locks = find_workbooks(folder, exclude)
+    for lock in locks:
+        report.file_findings.append(Finding.of(
+            "DATA.STAMP", f"“{lock.relative_to(folder).as_posix()}”是 Excel 的临时锁文件，说明对应工作簿正被打开，"
+            "汇总读取的是已保存的内容", severity="warning"))
+    keys = form_keys()
+    for p in paths:
+        rel = p.relative_to(folder).as_posix()
+        ir = validate_file(p, config)
+        item = CollectedFile(path=p, rel=rel, report=ir)
+        for r in ir.rows:
+            r.file = rel
+        if ir.fatal is not None:
+            report.file_findings.append(Finding.of("FILE.UNREADABLE", str(ir.fatal), file=rel, reason=ir.fatal.reason))
+        else:
+            _check_stamp(item, config, keys)
+            item.district = _district_of(item, config)
+            for r in ir.rows:
+                r.district = item.district
+        report.files.append(item)
+    # a second submission of the same district replaces the older one
+    by_district: dict[str, list[CollectedFile]] = defaultdict(list)
+    for item in report.files:
+        if item.report.fatal is None and item.district:
+            by_district[item.district].append(item)
+    for district, items in by_district.items():
+        if len(items) < 2:
+            continue
+        ordered = sorted(items, key=lambda i: ((i.stamp.stamped_at if i.stamp else ""), i.rel))
+        newest = ordered[-1]
+        for old in ordered[:-1]:
+            old.replaced_by = newest.rel
+            report.file_findings.append(Finding.of(
+                "DATA.STAMP", f"{district}报送了多份文件，采用较新的“{newest.rel}”"
+                f"（报送时间{newest.stamp.stamped_at if newest.stamp else '未知'}），“{old.rel}”已被替代，不再汇总",
+                severity="warning", file=old.rel))
+    for item in report.active:
+        report.file_findings.extend(item.stamp_findings)
+        for f in item.report.file_findings:
+            report.file_findings.append(Finding.of(f.rule, f"“{item.rel}”：{f.message}", severity=f.severity,
+                                                   cell=f.cell, sheet=f.sheet, file=item.rel))
+    _cross_duplicates(report.active)
+    if out_file is not None:
+        from toolkit.adapters.city_workbook import read_decisions, write_city_workbook
+
+        decisions = read_decisions(Path(out_file))
+        report.kept_decisions = write_city_workbook(report, Path(out_file), decisions)
+    return report
+
+
+def collect_lines(report: CollectReport) -> list[str]:
+    """The Chinese summary ``tic collect`` prints."""
+    s = report.summary
+    lines = [f"共找到 {s['files']} 个文件，汇总 {s['used']} 个；申报 {s['rows']} 项：符合 {s['eligible']}，"
+             f"待核实 {s['review']}，不符合 {s['ineligible']}。"]
+    for item in report.files:
+        if item.report.fatal is not None:
+            lines.append(f"  【无法读取】{item.report.fatal}")
+        elif item.replaced_by:
+            lines.append(f"  【已替代】{item.rel}（{item.district}，由“{item.replaced_by}”替代）")
+        else:
+            ss = item.report.summary
+            lines.append(f"  {item.district or '（区县不明）'}：{item.rel}，{ss['rows']} 行（符合 {ss['eligible']}，"
+                         f"待核实 {ss['review']}，不符合 {ss['ineligible']}），报送标记：{STAMP_ZH[item.stamp_state]}")
+    for f in report.file_findings:
+        if f.rule != "FILE.UNREADABLE":
+            lines.append(f"  提示：{f.sentence()}")
+    dups = [(r, f) for r in report.rows for f in r.findings if f.rule == "DATA.DUPLICATE"]
+    for r, f in dups:
+        lines.append(f"  重复申报：{r.district}“{r.file}”第{r.row}行：{f.message}")
+    return lines
+
+
+__all__ = ["CollectReport", "SubmitResult", "collect_folder", "collect_lines", "submit_file", "OutputError"]
