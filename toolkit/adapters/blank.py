@@ -148,7 +148,7 @@ def write_intake_template(path: Path, config: Config | None = None) -> Path:
         ("重点领域", "本年度重点领域：" + "、".join(key_fields) + "。"),
         ("校验", "填写完成后运行 tic validate 文件名 检查；问题会标注在对应单元格。"),
     ]
-    for i, spec in enumerate(specs):
+    for spec in specs:
         if spec.prompt:
             lines.append((spec.label, spec.prompt))
     for r, (a, b) in enumerate(lines, start=3):

@@ -164,6 +164,10 @@ def write_city_workbook(report: CollectReport, path: Path, decisions: dict[tuple
     ws.freeze_panes = "G4"
     ws.auto_filter.ref = f"A3:{get_column_letter(ncol)}{last}"
     _print_setup(ws, 3)
+    # 40-odd columns cannot be read on one sheet of paper: A3, three pages wide, the key columns repeated
+    ws.page_setup.paperSize = ws.PAPERSIZE_A3
+    ws.page_setup.fitToWidth = 3
+    ws.print_title_cols = "A:F"
 
     _stats_sheet(wb, report)
     _problems_sheet(wb, report)
@@ -176,7 +180,7 @@ def _stats_sheet(wb: Workbook, report: CollectReport) -> None:
     st["A1"] = "各县（市、区）申报统计"
     st["A1"].font = Font(name="黑体", size=14, bold=True)
     headers = ["县（市、区）", "报送文件", "报送标记", "申报数", "符合", "待核实", "不符合"]
-    _head(st, 3, headers, [14, 34, 12, 8, 8, 8, 8])
+    _head(st, 3, headers, [26, 40, 14, 8, 8, 8, 8])
     line = 3
     totals = [0, 0, 0, 0]
     for item in sorted(report.active, key=lambda i: (i.district or "", i.rel)):

@@ -6,7 +6,15 @@ from pathlib import Path
 
 import click
 
-from toolkit.cli.common import config_option, echo, emit_json, guarded, json_option, quiet_option, resolve_config
+from toolkit.cli.common import (
+    config_option,
+    echo,
+    emit_json,
+    guarded,
+    json_option,
+    quiet_option,
+    resolve_config,
+)
 from toolkit.intake import terminal_lines
 from toolkit.submission import collect_folder, collect_lines, submit_file
 
@@ -30,11 +38,11 @@ def submit_cmd(file: Path, district: str, config_path: Path | None, out_dir: Pat
     config = resolve_config(config_path)
     result = submit_file(file, district, config, out_dir, allow_errors=allow_errors)
     for line in terminal_lines(result.report, quiet=quiet):
-        echo(line)
+        echo(line, err=json_dest == "-")
     if result.refused:
-        echo(f"未报送：{result.refused}")
+        echo(err=json_dest == "-", message=f"未报送：{result.refused}")
     elif result.target is not None:
-        echo(f"已生成报送文件：{result.target}")
+        echo(err=json_dest == "-", message=f"已生成报送文件：{result.target}")
         if json_dest is None:
             json_dest = str(result.target.with_suffix(".json"))
     emit_json(result.report.to_dict(), json_dest)
@@ -54,8 +62,8 @@ def collect_cmd(folder: Path, config_path: Path | None, out_file: Path, json_des
     config = resolve_config(config_path)
     report = collect_folder(folder, config, out_file)
     for line in collect_lines(report):
-        echo(line)
-    echo(f"已生成汇总工作簿：{out_file}" + (f"（保留了 {report.kept_decisions} 条已填写的批准建设意见）"
+        echo(line, err=json_dest == "-")
+    echo(err=json_dest == "-", message=f"已生成汇总工作簿：{out_file}" + (f"（保留了 {report.kept_decisions} 条已填写的批准建设意见）"
                                          if report.kept_decisions else ""))
     emit_json(report.to_dict(), json_dest)
     raise SystemExit(report.status)

@@ -7,7 +7,15 @@ from pathlib import Path
 import click
 
 from toolkit import __version__
-from toolkit.cli.common import config_option, echo, emit_json, guarded, json_option, quiet_option, resolve_config
+from toolkit.cli.common import (
+    config_option,
+    echo,
+    emit_json,
+    guarded,
+    json_option,
+    quiet_option,
+    resolve_config,
+)
 from toolkit.errors import OutputError
 from toolkit.intake import annotate_report, terminal_lines, validate_file
 
@@ -39,12 +47,12 @@ def validate_cmd(files: tuple[Path, ...], config_path: Path | None, json_dest: s
         reports.append(report)
         status = report.status
         for line in terminal_lines(report, quiet=quiet):
-            echo(line)
+            echo(line, err=json_dest == "-")
         if report.table is not None and not no_copy:
             try:
                 target = annotate_report(report, out_dir)
                 if not quiet:
-                    echo(f"  已生成校验结果副本：{target}")
+                    echo(err=json_dest == "-", message=f"  已生成校验结果副本：{target}")
             except OutputError as exc:
                 echo(f"  错误：{exc}", err=True)
                 status = 2

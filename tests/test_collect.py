@@ -1,0 +1,147 @@
+"""Districts submit stamped workbooks; the city collects them (issue 3)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+import time
+from dataclasses import replace
+from datetime import date
+
+from click.testing import CliRunner
+from openpyxl import load_workbook
+
+from tests.conftest import good_row, write_intake
+from toolkit.cli.main import cli
+from toolkit.core.uscc import make_uscc
+from toolkit.submission import collect_folder, submit_file
+
+
+def district_rows(prefix: str, code: str, n: int = 3) -> list[dict]:
+    rows = []
+    for i in range(n):
+        rows.append(good_row(seq=i + 1, district=prefix, center_name=f"石家庄市{prefix}{i}号技术创新中心",
+                             lead_uscc=make_uscc(f"91{code}MA0AB{i:04d}"), reg_place=f"石家庄市{prefix}某路{i}号"))
+    return rows
+
+
+def submit(tmp_path, config, district, rows, name=None):  # type: ignore[no-untyped-def]
+    src = write_intake(tmp_path / (name or f"{district}-原表.xlsx"), rows)
+    result = submit_file(src, district, config, tmp_path / "inbox", allow_errors=True)
+    assert result.target is not None
+    return result.target
+
+
+def folder_digest(folder) -> dict[str, str]:  # type: ignore[no-untyped-def]
+    return {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def test_submit_refuses_errors_unless_allowed(tmp_path, config):
+    src = write_intake(tmp_path / "a.xlsx", [good_row(sales=10)])
+    refused = submit_file(src, "长安区", config, tmp_path / "inbox")
+    assert refused.target is None and refused.status == 1 and "--allow-errors" in refused.refused
+    assert not (tmp_path / "inbox").exists()
+    allowed = submit_file(src, "长安区", config, tmp_path / "inbox", allow_errors=True)
+    assert allowed.target.name == "长安区-2026-申报汇总.xlsx"
+    ws = load_workbook(allowed.target)["申报汇总"]
+    assert [c.value for c in ws[3]][-2:] == ["区县校验结论", "区县校验问题"]
+    assert ws.cell(row=4, column=ws.max_column - 1).value == "不符合"
+
+
+def test_not_recommended_rows_are_kept_and_marked(tmp_path, config):
+    target = submit(tmp_path, config, "长安区", [good_row(), good_row(seq=2, center_name="石家庄市乙技术创新中心",
+                                                                    key_field="新材料", recommend="否")])
+    ws = load_workbook(target)["申报汇总"]
+    assert [ws.cell(row=r, column=ws.max_column - 1).value for r in (4, 5)] == ["符合", "符合（不推荐）"]
+
+
+def test_collect_valid_modified_missing_stale_duplicate_and_broken(tmp_path, config):
+    a = submit(tmp_path, config, "长安区", district_rows("长安区", "130102"))
+    b_rows = district_rows("桥西区", "130104")
+    b_rows[2]["lead_uscc"] = make_uscc("91130102MA0AB0001")  # same lead + key field as 长安区 row 2
+    b = submit(tmp_path, config, "桥西区", b_rows)
+    # 桥西区 edits one number after submitting
+    wb = load_workbook(b)
+    ws = wb["申报汇总"]
+    col = [c.value for c in ws[3]].index("上年度销售收入（万元）") + 1
+    ws.cell(row=5, column=col, value=1999)
+    wb.save(b)
+    # an unchanged re-save through openpyxl keeps the stamp valid
+    wb = load_workbook(a)
+    wb.save(a)
+    # a workbook never submitted, a stamp of another cycle, and broken files
+    write_intake(tmp_path / "inbox" / "新华区-手工.xlsx", district_rows("新华区", "130105", 2))
+    old_cfg = replace(config, year=2025, reference_date=date(2025, 3, 31))
+    src = write_intake(tmp_path / "裕华区.xlsx", district_rows("裕华区", "130108", 2))
+    submit_file(src, "裕华区", old_cfg, tmp_path / "inbox" / "旧")
+    (tmp_path / "inbox" / "坏.xlsx").write_bytes(b"PK\x03\x04broken")
+    (tmp_path / "inbox" / "表.csv").write_text("a,b\n1,2\n", encoding="utf-8")
+    ole = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 600 + "EncryptedPackage".encode("utf-16-le")
+    (tmp_path / "inbox" / "加密.xlsx").write_bytes(ole + b"\x00" * 2000)
+    before = folder_digest(tmp_path / "inbox")
+
+    out = tmp_path / "市局汇总.xlsx"
+    report = collect_folder(tmp_path / "inbox", config, out)
+    states = {f.rel: f.stamp_state for f in report.files if f.report.fatal is None}
+    assert states == {"长安区-2026-申报汇总.xlsx": "valid", "桥西区-2026-申报汇总.xlsx": "modified",
+                      "新华区-手工.xlsx": "missing", "旧/裕华区-2025-申报汇总.xlsx": "stale"}
+    modified = next(f for f in report.file_findings if "被修改" in f.message)
+    assert "第5行" in modified.message and modified.get("rows") == [5]
+    unreadable = sorted(f.get("file") for f in report.file_findings if f.rule == "FILE.UNREADABLE")
+    assert unreadable == ["加密.xlsx", "坏.xlsx", "表.csv"]
+    reasons = {f.get("file"): f.get("reason") for f in report.file_findings if f.rule == "FILE.UNREADABLE"}
+    assert reasons["加密.xlsx"] == "encrypted"
+    dups = [(r.district, r.row) for r in report.rows if any(f.rule == "DATA.DUPLICATE" for f in r.findings)]
+    assert sorted(dups) == [("桥西区", 6), ("长安区", 5)]
+    sales_row = next(r for r in report.rows if r.district == "桥西区" and r.row == 5)
+    assert {f.rule for f in sales_row.findings} == {"A10.2.SALES", "DATA.STAMP"}
+    assert report.status == 2
+    assert folder_digest(tmp_path / "inbox") == before
+
+    wb = load_workbook(out)
+    assert wb.sheetnames == ["汇总", "统计", "问题清单"]
+    assert wb["汇总"]["A3"].value == "序号" and wb["汇总"].cell(row=3, column=wb["汇总"].max_column).value == "批准建设"
+    assert len(wb["统计"]._charts) == 1
+    data = report.to_dict()
+    assert {f["file"]: f["stamp"] for f in data["files"]}["桥西区-2026-申报汇总.xlsx"] == "modified"
+    assert all("district" in r and "file" in r for r in data["rows"])
+
+
+def test_rerun_is_identical_and_keeps_decisions(tmp_path, config):
+    submit(tmp_path, config, "长安区", district_rows("长安区", "130102"))
+    out = tmp_path / "市局汇总.xlsx"
+    first = collect_folder(tmp_path / "inbox", config, out).to_dict()
+    wb = load_workbook(out)
+    ws = wb["汇总"]
+    ws.cell(row=4, column=ws.max_column, value="是")
+    ws.cell(row=5, column=ws.max_column, value="否")
+    wb.save(out)
+    time.sleep(0.01)
+    again = collect_folder(tmp_path / "inbox", config, out)
+    assert again.to_dict() == first
+    assert again.kept_decisions == 2
+    ws = load_workbook(out)["汇总"]
+    assert [ws.cell(row=r, column=ws.max_column).value for r in (4, 5, 6)] == ["是", "否", None]
+
+
+def test_second_submission_of_a_district_replaces_the_older(tmp_path, config):
+    submit(tmp_path, config, "长安区", district_rows("长安区", "130102", 2))
+    first = tmp_path / "inbox" / "长安区-2026-申报汇总.xlsx"
+    (tmp_path / "inbox" / "早").mkdir()
+    shutil.move(first, tmp_path / "inbox" / "早" / first.name)
+    time.sleep(1.1)  # the stamp time has seconds
+    submit(tmp_path, config, "长安区", district_rows("长安区", "130102", 3))
+    report = collect_folder(tmp_path / "inbox", config)
+    assert [f.rel for f in report.active] == ["长安区-2026-申报汇总.xlsx"]
+    assert len(report.rows) == 3
+    assert any("已被替代" in f.message for f in report.file_findings)
+
+
+def test_collect_cli_exit_and_json(tmp_path, config_file, config):
+    submit(tmp_path, config, "长安区", district_rows("长安区", "130102"))
+    result = CliRunner().invoke(cli, ["collect", str(tmp_path / "inbox"), "--config", str(config_file), "--out",
+                                      str(tmp_path / "city.xlsx"), "--json", "-"])
+    assert result.exit_code == 0, result.output
+    payload = json.loads(result.output[result.output.index("{"):])
+    assert payload["report"] == "collect" and payload["files"][0]["stamp"] == "valid"
