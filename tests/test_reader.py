@@ -15,6 +15,13 @@ from toolkit.errors import InputFileError
 from toolkit.intake import intake_columns, validate_file
 
 
+@pytest.fixture(autouse=True, params=["calamine", "openpyxl"])
+def engine(request, monkeypatch):  # type: ignore[no-untyped-def]
+    """Every reader test runs with both engines: they must give the same rows."""
+    monkeypatch.setenv("TIC_READER", request.param)
+    return request.param
+
+
 def test_header_found_under_merged_title_rows(tmp_path, config):
     path = write_intake(tmp_path / "a.xlsx", [good_row()], title_rows=4)
     wb = load_workbook(path)

@@ -9,11 +9,13 @@ form's last column; a 校验结果 sheet lists every finding with a link to its 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from copy import copy
 from dataclasses import dataclass
 from pathlib import Path
 
 from openpyxl.comments import Comment
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
+from openpyxl.styles.cell_style import StyleArray
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.hyperlink import Hyperlink
 
@@ -31,6 +33,37 @@ THIN = Side(style="thin", color="BFBFBF")
 BOX = Border(left=THIN, right=THIN, top=THIN, bottom=THIN)
 VERDICT_FILL = {Verdict.ELIGIBLE: GREEN, Verdict.REVIEW: YELLOW, Verdict.INELIGIBLE: RED}
 AUTHOR = "tic 校验"
+CENTER = Alignment(horizontal="center", vertical="center")
+WRAP_TOP = Alignment(wrap_text=True, vertical="top")
+TOP = Alignment(vertical="top")
+LINK_FONT = Font(name="宋体", size=10, color="0563C1", underline="single")
+
+
+class FastStyle:
+    """Sets cell styles by index: openpyxl hashes the style object on every assignment (60 % of the time of
+    annotating 10,000 rows); here each distinct style is added to the workbook once and cells get its id."""
+
+    _SLOTS = {"font": ("_fonts", "fontId"), "fill": ("_fills", "fillId"), "border": ("_borders", "borderId"),
+              "alignment": ("_alignments", "alignmentId")}
+
+    def __init__(self, wb) -> None:  # type: ignore[no-untyped-def]
+        self.wb = wb
+        self.ids: dict[tuple[str, int], int] = {}
+        self.keep: list[object] = []  # the style objects stay alive, so id() stays unique
+
+    def __call__(self, cell, **styles: object) -> None:  # type: ignore[no-untyped-def]
+        st = copy(cell._style) if cell._style else StyleArray()
+        for name, value in styles.items():
+            if value is None:
+                continue
+            collection, key = self._SLOTS[name]
+            cached = self.ids.get((name, id(value)))
+            if cached is None:
+                cached = getattr(self.wb, collection).add(value)
+                self.ids[(name, id(value))] = cached
+                self.keep.append(value)
+            setattr(st, key, cached)
+        cell._style = st
 
 
 @dataclass
@@ -65,6 +98,7 @@ def write_annotated(
     """Write the annotated copy of ``source`` to ``target`` atomically and return ``target``."""
     keep_vba = source.suffix.lower() == ".xlsm"
     wb = open_workbook(source, read_only=False, keep_vba=keep_vba, data_only=False)
+    style = FastStyle(wb)
     ws = wb[sheet]
     last_col = 1
     for cell in ws[header_row]:
@@ -88,31 +122,27 @@ def write_annotated(
         for ref, fs in by_cell.items():
             cell = ws[ref]
             worst = Severity.ERROR if any(f.severity is Severity.ERROR for f in fs) else Severity.WARNING
-            cell.fill = RED if worst is Severity.ERROR else YELLOW
+            style(cell, fill=RED if worst is Severity.ERROR else YELLOW)
             comment = Comment(_comment_text(fs), AUTHOR)
             comment.width, comment.height = 320, min(60 + 40 * len(fs), 400)
             cell.comment = comment
         v = ws.cell(row=r.row, column=vcol, value=r.verdict.zh)
-        v.fill = VERDICT_FILL[r.verdict]
-        v.alignment = Alignment(horizontal="center", vertical="center")
-        v.border = BOX
+        style(v, fill=VERDICT_FILL[r.verdict], alignment=CENTER, border=BOX)
         text = "；".join(f.message for f in r.findings if f.severity is not Severity.INFO)
         s = ws.cell(row=r.row, column=scol, value=text or None)
-        s.alignment = Alignment(wrap_text=True, vertical="top")
-        s.font = BODY_FONT
-        s.border = BOX
+        style(s, alignment=WRAP_TOP, font=BODY_FONT, border=BOX)
     for f in file_findings:
         if f.cell and f.sheet == sheet:
             ws[f.cell].fill = RED if f.severity is Severity.ERROR else YELLOW
             ws[f.cell].comment = Comment(_comment_text([f]), AUTHOR)
 
-    _findings_sheet(wb, list_sheet, sheet, rows, file_findings, summary_lines)
+    _findings_sheet(wb, list_sheet, sheet, rows, file_findings, summary_lines, style)
     write_with(target, wb.save)
     wb.close()
     return target
 
 
-def _findings_sheet(wb, title, sheet, rows, file_findings, summary_lines) -> None:  # type: ignore[no-untyped-def]
+def _findings_sheet(wb, title, sheet, rows, file_findings, summary_lines, style) -> None:  # type: ignore[no-untyped-def]
     if title in wb.sheetnames:
         title = f"{title}_tic"
     ls = wb.create_sheet(title, 0)
@@ -139,16 +169,15 @@ def _findings_sheet(wb, title, sheet, rows, file_findings, summary_lines) -> Non
         values = [row_no, ref, label, verdict, SEVERITY_ZH[f.severity], f.rule, f.article or "", f.message]
         for i, v in enumerate(values, start=1):
             c = ls.cell(row=line, column=i, value=v)
-            c.font, c.border = BODY_FONT, BOX
-            c.alignment = Alignment(wrap_text=i in (3, 7, 8), vertical="top")
+            style(c, font=BODY_FONT, border=BOX, alignment=WRAP_TOP if i in (3, 7, 8) else TOP)
         if ref:
             link = ls.cell(row=line, column=2)
             link.hyperlink = Hyperlink(ref=link.coordinate, location=f"'{sheet}'!{ref}", display=ref)
-            link.font = Font(name="宋体", size=10, color="0563C1", underline="single")
+            style(link, font=LINK_FONT)
         longest = max(len(f.message) / 34, len(label or "") / 16, len(f.article or "") / 10, 1)
         ls.row_dimensions[line].height = 14 * min(int(longest + 0.999), 6)
         sev = ls.cell(row=line, column=5)
-        sev.fill = RED if f.severity is Severity.ERROR else YELLOW if f.severity is Severity.WARNING else GREEN
+        style(sev, fill=RED if f.severity is Severity.ERROR else YELLOW if f.severity is Severity.WARNING else GREEN)
         line += 1
 
     for f in file_findings:

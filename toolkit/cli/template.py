@@ -13,6 +13,9 @@ from toolkit.cli.common import config_option, echo, guarded, resolve_config
 # writes the workbook atomically.
 TEMPLATE_KINDS: dict[str, tuple[str, str, str]] = {
     "intake": ("toolkit.adapters.blank", "write_intake_template", "申报汇总表（区县汇总申报用）"),
+    "evaluation": ("toolkit.adapters.evaluation_workbook", "write_evaluation_template", "绩效评估打分表"),
+    "ledger": ("toolkit.adapters.ledger_workbook", "write_ledger_template", "中心台账"),
+    "annual": ("toolkit.adapters.ledger_workbook", "write_annual_template", "年度报告汇总表"),
 }
 
 

@@ -59,6 +59,7 @@ class AnnualField:
 
 
 FIELDS: tuple[AnnualField, ...] = (
+    AnnualField("seq", "序号", "text"),
     AnnualField("center_id", "中心编号", "text", aliases=("技术创新中心编号", "编号")),
     AnnualField("center_name", "中心名称", "text", aliases=("技术创新中心名称",)),
     AnnualField("year", "报告年度", "integer", aliases=("年度",)),
@@ -101,6 +102,13 @@ class KnownCenter:
     name: str
     status: str = "运行"
     approved_year: int | None = None
+    status_cycle: int | None = None  # the cycle that revoked or retired it
+
+    def owes_report(self, year: int) -> bool:
+        """Running during ``year`` (approved by then, not revoked or retired before the next cycle)."""
+        if self.approved_year is not None and self.approved_year > year:
+            return False
+        return self.status == "运行" or (self.status_cycle is not None and self.status_cycle > year)
 
 
 @dataclass
@@ -134,7 +142,7 @@ class AnnualRow:
         """Center and year known, and the receipt date readable (empty: not submitted)."""
         bad = {"center_id", "year", "submitted_on"}
         return bool(self.center_id and self.year) and not any(
-            f.field in bad and f.severity is Severity.ERROR for f in self.findings
+            f.field in bad and f.severity is Severity.ERROR and f.rule.startswith("DATA.") for f in self.findings
         ) and self.known
 
     def to_dict(self) -> dict[str, Any]:
@@ -232,13 +240,17 @@ def check_row(
             add("DATA.TYPE", f"中心编号“{cid}”在台账中不存在，无法登记报送日期", "center_id", cid)
         elif cid is not None:
             known = True
-            known = centers[cid]
-            if values.get("center_name") and values["center_name"] != known.name:
-                add("DATA.TYPE", f"中心名称“{values['center_name']}”与台账中{cid}的名称“{known.name}”不一致，请核实",
+            center = centers[cid]
+            if values.get("center_name") and values["center_name"] != center.name:
+                add("DATA.TYPE", f"中心名称“{values['center_name']}”与台账中{cid}的名称“{center.name}”不一致，请核实",
                     "center_name", values["center_name"], "warning")
-            if known.status != "运行":
-                add("DATA.TYPE", f"{cid}在台账中的状态为“{known.status}”，不再需要报送年度报告",
-                    "center_id", cid, "warning")
+            year_ = values.get("year")
+            if year_ is not None and not center.owes_report(year_):
+                if center.approved_year is not None and center.approved_year > year_:
+                    text = f"{cid}于{center.approved_year}年认定，无需报送{year_}年度报告"
+                else:
+                    text = f"{cid}在台账中的状态为“{center.status}”，无需报送{year_}年度报告"
+                add("DATA.TYPE", text, "center_id", cid, "warning")
     else:
         known = cid is not None
     for key, what in (("center_id", "中心编号"), ("year", "报告年度")):
@@ -420,7 +432,7 @@ def submission_issues(
     deadline = config.annual.deadline(year)
     out = []
     for c in sorted(centers, key=lambda c: c.center_id):
-        if c.status != "运行" or (c.approved_year is not None and c.approved_year > year):
+        if not c.owes_report(year):
             continue
         when = received.get((c.center_id, year))
         if when is None:

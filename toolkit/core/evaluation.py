@@ -746,10 +746,9 @@ class _Evaluation:
                 self.exclude(res, es, e, s, "A33.DECLARED", "declared_sheet",
                              f"利益关系申报表第{d.row}行{note}", True, sheet)
             if reasons and not declared:
-                hows = "、".join(dict.fromkeys(MATCH_LABELS[h] for _, h, _ in reasons))
-                what = "、".join(dict.fromkeys(_RULE_PHRASE[r] for r, _, _ in reasons))
+                why = "；".join(f"{_RULE_PHRASE[r]}，{d}（按{MATCH_LABELS[h]}匹配）" for r, h, d in reasons)
                 res.findings.append(Finding.of(
-                    "A33.UNDECLARED", f"专家{e.expert_id}（{e.name}）{what}（按{hows}匹配），但未申请回避，"
+                    "A33.UNDECLARED", f"专家{e.expert_id}（{e.name}）应回避但未申请回避：{why}；"
                     f"其对中心{c.center_id}的评分已剔除，请核实", sheet=sheet,
                     cell=s.cells.get("recuse") or s.cells.get("expert_id"), row=s.row, expert_id=e.expert_id))
             if not e.unit.strip() and not self.expert_uscc.get(ek):
@@ -796,7 +795,7 @@ class _Evaluation:
         if how == "uscc":
             name = f"“{org.name}”" if org.name else ""
             return f"工作单位“{e.unit}”与{role}{name}的统一社会信用代码同为{org.uscc}"
-        return f"工作单位“{e.unit}”与{role}“{org.name}”名称规范化后相同（未能按统一社会信用代码比对）"
+        return f"工作单位“{e.unit}”与{role}“{org.name}”规范化后名称相同，缺统一社会信用代码无法按代码比对"
 
     def parse_recuse(self, res: CenterResult, s: ScoreRow, e: Expert, sheet: str) -> bool:
         if is_blank(s.recuse):
@@ -867,9 +866,7 @@ class _Evaluation:
             return
         es.dims = dims
         es.total = sum(dims.values(), Fraction(0))
-        if s.total_formula_missing:
-            self.formula_missing.append(s.cells.get("total") or f"第{s.row}行")
-        elif not is_blank(s.total):
+        if not s.total_formula_missing and not is_blank(s.total):
             try:
                 given = Fraction(parse_number(s.total))
             except ValueProblem as exc:
@@ -984,7 +981,8 @@ class _Evaluation:
                                           cell=r.center.cells.get("center_id"), row=r.center.row))
 
     def run(self) -> EvaluationResult:
-        self.formula_missing: list[str] = []
+        self.formula_missing = [s.cells.get("total") or f"第{s.row}行" for s in self.data.scores
+                                if s.total_formula_missing]
         self.index_experts()
         results = self.index_roster()
         self.index_personnel()

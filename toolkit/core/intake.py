@@ -265,6 +265,7 @@ def check_row(raw: RawRowLike, ctx: IntakeContext) -> RowResult:
     has_partners = bool(partners or partner_usccs)
 
     # 2. required values, formulas without a cached value
+    reported = {f.field for f in findings}
     for spec in ctx.fields:
         need = spec.required_for(lead_type, has_partners)
         if spec.key in raw.formula_missing:
@@ -276,15 +277,16 @@ def check_row(raw: RawRowLike, ctx: IntakeContext) -> RowResult:
             if need:
                 add("DATA.HEADER", f"表格缺少“{spec.label}”列，无法核验{spec.blocks or '该项'}", spec.key)
             continue
-        if need and spec.key not in values and not any(f.field == spec.key for f in findings):
+        if need and spec.key not in values and spec.key not in reported:
             if spec.empty_rule:
                 add(spec.empty_rule, f"{spec.label}未填写", spec.key)
             else:
                 add("DATA.REQUIRED", f"缺少{spec.label}，无法核验{spec.blocks or '该项'}", spec.key)
 
     # 3. identity codes and lists
+    lead_problem = uscc_problem(values["lead_uscc"]) if "lead_uscc" in values else None
     if "lead_uscc" in values:
-        problem = uscc_problem(values["lead_uscc"])
+        problem = lead_problem
         if problem:
             add("DATA.USCC", f"依托单位统一社会信用代码“{values['lead_uscc']}”{problem}", "lead_uscc", values["lead_uscc"])
     valid_partner_usccs = []
@@ -308,7 +310,7 @@ def check_row(raw: RawRowLike, ctx: IntakeContext) -> RowResult:
     instance["has_partners"] = has_partners
     if "reg_place" in values:
         instance["reg_in_city"] = ctx.divisions.place(values["reg_place"]) is not None
-    if "lead_uscc" in values and uscc_problem(values["lead_uscc"]) is None:
+    if "lead_uscc" in values and lead_problem is None:
         instance["lead_uscc_region"] = values["lead_uscc"][2:6]
     if "reg_date" in values:
         instance["reg_years"] = int(years_completed(values["reg_date"], ctx.reference_date))

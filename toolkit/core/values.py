@@ -36,6 +36,8 @@ def clean_text(value: object) -> str:
     """A cell as one line of text: stripped, inner line breaks kept as spaces."""
     if value is None:
         return ""
+    if type(value) is str and "\n" not in value and "\r" not in value:
+        return value.strip()
     if isinstance(value, float) and value.is_integer():
         value = int(value)
     if isinstance(value, datetime) and value.time() == datetime.min.time():
