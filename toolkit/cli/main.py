@@ -12,6 +12,7 @@ from toolkit.cli.common import make_console_safe
 
 # Each module defines ``register(group)``; the order is the order of ``tic --help``.
 COMMAND_MODULES = [
+    "toolkit.cli.run",
     "toolkit.cli.init_cmd",
     "toolkit.cli.validate",
     "toolkit.cli.collect",
@@ -20,6 +21,7 @@ COMMAND_MODULES = [
     "toolkit.cli.ledger",
     "toolkit.cli.annual",
     "toolkit.cli.decide",
+    "toolkit.cli.letters",
 ]
 
 

@@ -1,0 +1,412 @@
+"""The monthly batch: ``tic run`` over a whole cycle folder on the shared drive.
+
+Steps, in order: import 台账 workbooks → collect district submissions → register the
+centers the bureau approved → check annual reports → evaluate scoring workbooks and
+record the grades → decide dispositions → issue letters. What is new or changed is
+found by content (SHA-256), not by file time; an unchanged input is skipped, and a
+second run with nothing new does nothing and says so. One bad file never stops the
+others; the exit status is the worst of the steps. The ledger lock is held for the
+whole run.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from toolkit import __version__
+from toolkit.adapters.atomic import write_text
+from toolkit.adapters.config_file import DEFAULT_NAME, load_config
+from toolkit.core.config import Config
+from toolkit.cycle import STATE_FILE, folder
+from toolkit.errors import LedgerLockedError, TicError
+
+CITY_WORKBOOK = "市局汇总.xlsx"
+
+
+def sha256_file(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:  # noqa: PTH123
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def _workbooks(d: Path) -> list[Path]:
+    if not d.is_dir():
+        return []
+    return sorted((p for p in d.rglob("*") if p.is_file() and p.suffix.lower() in (".xlsx", ".xlsm", ".xls", ".csv")
+                   and not p.name.startswith(("~$", ".~"))), key=lambda p: p.relative_to(d).as_posix())
+
+
+@dataclass
+class Step:
+    key: str
+    title: str
+    ran: bool = False
+    status: int = 0
+    lines: list[str] = field(default_factory=list)
+    outputs: list[Path] = field(default_factory=list)
+    attention: list[str] = field(default_factory=list)  # what needs a person
+    detail: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self, cycle: Path) -> dict[str, Any]:
+        return {"step": self.key, "title": self.title, "ran": self.ran, "status": self.status, "lines": self.lines,
+                "attention": self.attention, "outputs": [_rel(p, cycle) for p in self.outputs], **self.detail}
+
+
+def _rel(p: Path, base: Path) -> str:
+    try:
+        return p.resolve().relative_to(base.resolve()).as_posix()
+    except ValueError:
+        return str(p)
+
+
+@dataclass
+class RunReport:
+    cycle: Path
+    dry_run: bool
+    started: str
+    steps: list[Step] = field(default_factory=list)
+    log_files: list[Path] = field(default_factory=list)
+    fatal: str | None = None
+
+    @property
+    def status(self) -> int:
+        if self.fatal:
+            return 2
+        return max((s.status for s in self.steps), default=0)
+
+    @property
+    def outputs(self) -> list[Path]:
+        return [p for s in self.steps for p in s.outputs]
+
+    @property
+    def did_anything(self) -> bool:
+        return any(s.ran for s in self.steps)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"report": "run", "schema_version": 1, "tool_version": __version__, "cycle": str(self.cycle),
+                "dry_run": self.dry_run, "started": self.started, "status": self.status, "fatal": self.fatal,
+                "steps": [s.to_dict(self.cycle) for s in self.steps],
+                "logs": [_rel(p, self.cycle) for p in self.log_files]}
+
+    def lines(self) -> list[str]:
+        """The Chinese summary a clerk reads."""
+        head = "【试运行，未做任何更改】" if self.dry_run else ""
+        out = [f"{head}周期文件夹：{self.cycle}"]
+        if self.fatal:
+            out.append(f"错误：{self.fatal}")
+            return out
+        if not self.did_anything:
+            out.append("没有新的或变化的文件，本次未做任何处理（上次的结果仍然有效）。")
+        for s in self.steps:
+            if not s.ran and not s.lines:
+                continue
+            mark = {0: "", 1: "（有问题）", 2: "（有文件无法处理）"}[s.status]
+            out.append(f"■ {s.title}{mark}")
+            out.extend(f"  {line}" for line in s.lines)
+        attention = [a for s in self.steps for a in s.attention]
+        if attention:
+            out.append("■ 需要人工处理")
+            out.extend(f"  - {a}" for a in attention)
+        outputs = [p for s in self.steps for p in s.outputs]
+        if outputs and not self.dry_run:
+            out.append("■ 输出文件")
+            seen: set[str] = set()
+            for p in outputs:
+                rel = _rel(p, self.cycle)
+                if rel not in seen:
+                    seen.add(rel)
+                    out.append(f"  {rel}")
+        if self.log_files:
+            out.append(f"运行日志：{_rel(self.log_files[0], self.cycle)}")
+        return out
+
+
+class _State:
+    """What the last run processed: input content hashes per step."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        try:
+            self.data: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            self.data = {}
+
+    def seen(self, step: str, key: str) -> str | None:
+        return self.data.get(step, {}).get(key)
+
+    def mark(self, step: str, key: str, digest: str) -> None:
+        self.data.setdefault(step, {})[key] = digest
+
+    def save(self) -> None:
+        write_text(self.path, json.dumps(self.data, ensure_ascii=False, indent=1, sort_keys=True) + "\n")
+
+
+def run_cycle(cycle_dir: Path | str, *, dry_run: bool = False, config_path: Path | None = None) -> RunReport:
+    """Run every step of the cycle that has new or changed input (see the module docstring)."""
+    cycle = Path(cycle_dir)
+    report = RunReport(cycle=cycle, dry_run=dry_run, started=datetime.now().replace(microsecond=0).isoformat(sep=" "))
+    try:
+        config = load_config(config_path or cycle / DEFAULT_NAME)
+    except TicError as exc:
+        report.fatal = str(exc)
+        return report
+    logs = folder(cycle, "logs")
+    state = _State(logs / STATE_FILE)
+    config_digest = sha256_file(config.source) if config.source else ""
+    if state.seen("config", "tic.toml") != config_digest:
+        state.data = {"config": {"tic.toml": config_digest}}  # a new config re-checks everything
+    if dry_run:
+        _run_steps(report, cycle, config, state, dry_run=True)
+        return report
+    from toolkit.adapters.ledger import ledger_lock
+
+    try:
+        with ledger_lock(config, command="run"):
+            _run_steps(report, cycle, config, state, dry_run=False)
+            state.save()
+    except LedgerLockedError as exc:
+        report.fatal = str(exc)
+        return report
+    _write_logs(report, logs)
+    return report
+
+
+def _guard(step: Step, action: Callable[[], None]) -> None:
+    """A step's failure is reported in one sentence and the run goes on with the next step."""
+    try:
+        action()
+    except TicError as exc:
+        step.status = 2
+        step.ran = True
+        step.lines.append(f"错误：{exc}")
+        step.attention.append(str(exc))
+
+
+def _run_steps(report: RunReport, cycle: Path, config: Config, state: _State, *, dry_run: bool) -> None:
+    changed_ledger = False
+
+    # 1. 台账导入
+    step = Step("ledger_import", "导入台账")
+    report.steps.append(step)
+    for path in _workbooks(folder(cycle, "ledger_import")):
+        digest = sha256_file(path)
+        if state.seen(step.key, path.name) == digest:
+            continue
+        step.ran = True
+        if dry_run:
+            step.lines.append(f"将导入：{path.name}")
+            continue
+
+        def do_import(path: Path = path, digest: str = digest) -> None:
+            from toolkit.adapters.ledger_workbook import import_ledger_workbook
+
+            result = import_ledger_workbook(config, path)
+            step.status = max(step.status, result.status)
+            step.lines.extend(result.summary_lines())
+            if result.status < 2:
+                state.mark(step.key, path.name, digest)
+
+        _guard(step, do_import)
+        changed_ledger = True
+
+    # 2. 汇总各区报送
+    step = Step("collect", "汇总各区县报送")
+    report.steps.append(step)
+    inbox = folder(cycle, "inbox")
+    city = folder(cycle, "city") / CITY_WORKBOOK
+    inputs = {p.relative_to(inbox).as_posix(): sha256_file(p) for p in _workbooks(inbox)}
+    inbox_digest = hashlib.sha256(json.dumps(inputs, sort_keys=True).encode()).hexdigest()
+    if inputs and (state.seen(step.key, "inbox") != inbox_digest or not city.exists()):
+        step.ran = True
+        if dry_run:
+            step.lines.append(f"将汇总 {len(inputs)} 个文件：{'、'.join(inputs)}")
+        else:
+            def do_collect() -> None:
+                from toolkit.submission import collect_folder, collect_lines
+
+                result = collect_folder(inbox, config, city)
+                write_text(city.with_suffix(".json"), json.dumps(result.to_dict(), ensure_ascii=False, indent=1))
+                step.status = result.status
+                step.lines.extend(collect_lines(result))
+                step.outputs += [city, city.with_suffix(".json")]
+                s = result.summary
+                if s["review"]:
+                    step.attention.append(f"{s['review']} 项申报为“待核实”，请在“05-市局汇总/{CITY_WORKBOOK}”中查看问题说明。")
+                if s["unreadable"]:
+                    step.attention.append(f"{s['unreadable']} 个报送文件无法读取，请联系相关区县重新报送。")
+                step.attention.append(f"请在“05-市局汇总/{CITY_WORKBOOK}”的“批准建设”列填写市局决定，保存后再次运行。")
+                state.mark(step.key, "inbox", inbox_digest)
+
+            _guard(step, do_collect)
+
+    # 3. 登记批准建设的中心
+    step = Step("register", "登记批准建设的中心")
+    report.steps.append(step)
+    if city.exists():
+        digest = sha256_file(city)
+        if state.seen(step.key, CITY_WORKBOOK) != digest:
+            if dry_run:
+                step.ran = True
+                step.lines.append(f"将读取“{CITY_WORKBOOK}”中的批准建设意见并登记")
+            else:
+                def do_register() -> None:
+                    from toolkit.adapters.ledger_workbook import register_from_city_workbook
+
+                    result = register_from_city_workbook(config, city)
+                    step.status = result.status
+                    if not result.registered and not result.not_approved and result.undecided:
+                        step.ran = True  # the bureau has not decided yet: one line, not one per row
+                        step.status = 0
+                        step.lines.append(f"“{CITY_WORKBOOK}”的“批准建设”列尚未填写（{result.undecided}项），本次不登记。")
+                    elif result.registered or result.findings:
+                        step.ran = True
+                        step.lines.extend(result.summary_lines())
+                    state.mark(step.key, CITY_WORKBOOK, digest)
+                    step.detail["registered"] = len(result.registered)
+                    step.detail["new"] = sum(1 for r in result.registered if r.new)
+
+                _guard(step, do_register)
+                changed_ledger = changed_ledger or bool(step.detail.get("new"))
+
+    # 4. 年报核查
+    step = Step("annual", "年度报告核查")
+    report.steps.append(step)
+    for path in _workbooks(folder(cycle, "annual")):
+        digest = sha256_file(path)
+        if state.seen(step.key, path.name) == digest:
+            continue
+        step.ran = True
+        if dry_run:
+            step.lines.append(f"将核查：{path.name}")
+            continue
+
+        def do_annual(path: Path = path, digest: str = digest) -> None:
+            from toolkit.adapters.ledger_workbook import check_annual_file
+
+            result = check_annual_file(config, path, folder(cycle, "annual_out"))
+            step.status = max(step.status, result.status)
+            step.lines.extend(result.terminal_lines(quiet=False))
+            step.outputs.extend(_existing(folder(cycle, "annual_out"), path.stem))
+            state.mark(step.key, path.name, digest)
+
+        _guard(step, do_annual)
+        changed_ledger = True
+
+    # 5. 评估打分并记入台账
+    step = Step("evaluate", "绩效评估（回避、计分、定等级）")
+    report.steps.append(step)
+    for path in _workbooks(folder(cycle, "scores")):
+        digest = sha256_file(path)
+        if state.seen(step.key, path.name) == digest:
+            continue
+        step.ran = True
+        if dry_run:
+            step.lines.append(f"将评估并记入台账：{path.name}")
+            continue
+
+        def do_evaluate(path: Path = path, digest: str = digest) -> None:
+            from toolkit.adapters.evaluation_workbook import evaluate_file
+            from toolkit.adapters.ledger import record_evaluation
+            from toolkit.cli.evaluate import terminal_lines as eval_lines
+
+            out = folder(cycle, "results")
+            result = evaluate_file(path, config, out)
+            data = result.to_dict()
+            json_path = out / f"{path.stem}.评估结果.json"
+            write_text(json_path, json.dumps(data, ensure_ascii=False, indent=1))
+            step.outputs.extend([*_existing(out, path.stem, ".xlsx"), json_path])
+            step.lines.extend(eval_lines(result, path.name))
+            step.status = max(step.status, result.exit_status)
+            if result.exit_status == 0:
+                n = record_evaluation(config, data, json_path)  # the letters read the dimension scores there
+                step.lines.append(f"已将{n}个中心的评估结果记入台账。")
+            else:
+                step.attention.append(f"“{path.name}”有错误，评估结果未记入台账；请更正后再次运行。")
+            state.mark(step.key, path.name, digest)
+
+        _guard(step, do_evaluate)
+        changed_ledger = True
+
+    # 6. 处置决定
+    step = Step("decide", "处置决定（奖励、整改、撤销、不再保留）")
+    report.steps.append(step)
+    if changed_ledger or state.seen(step.key, "year") != str(config.year):
+        step.ran = True
+        if dry_run:
+            step.lines.append(f"将按台账作出{config.year}年度处置决定")
+        else:
+            def do_decide() -> None:
+                from toolkit.adapters.ledger import decide_cycle
+
+                result = decide_cycle(config)
+                out = folder(cycle, "decisions") / f"处置决定-{config.year}.json"
+                write_text(out, json.dumps(result.to_dict(), ensure_ascii=False, indent=1))
+                step.outputs.append(out)
+                step.lines.extend(result.summary_lines())
+                for c in result.conflicts:
+                    step.attention.append(c.sentence())
+                state.mark(step.key, "year", str(config.year))
+                step.detail["decided"] = result.counts()
+
+            _guard(step, do_decide)
+
+    # 7. 公文
+    step = Step("letters", "生成公文")
+    report.steps.append(step)
+    decided = any(s.ran and s.key in ("decide", "register") for s in report.steps)
+    if decided or state.seen(step.key, "year") != str(config.year):
+        step.ran = True
+        if dry_run:
+            step.lines.append("将生成本周期决定和登记所需的公文（已印发的不会重复）")
+        else:
+            def do_letters() -> None:
+                from toolkit.adapters.letters import issue_letters
+
+                out = folder(cycle, "letters")
+                result = issue_letters(config, out, evaluation=_evaluation_json(folder(cycle, "results"), config))
+                write_text(out / "letters.json", json.dumps(result.to_dict(), ensure_ascii=False, indent=1))
+                step.lines.extend(result.summary_lines())
+                step.status = max(step.status, result.exit_status)
+                step.outputs.extend(out / e.file for e in result.new)
+                if result.manifest:
+                    step.outputs.append(out / result.manifest)
+                step.detail["new_letters"] = len(result.new)
+                state.mark(step.key, "year", str(config.year))
+
+            _guard(step, do_letters)
+
+
+def _evaluation_json(results: Path, config: Config) -> Path | None:
+    """The cycle's evaluation results JSON (for the rectification notices' weakest dimensions)."""
+    found = None
+    for path in sorted(results.glob("*.评估结果.json")) if results.is_dir() else []:
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            continue
+        if data.get("report") == "evaluation" and data.get("year", config.year) == config.year:
+            found = path
+    return found
+
+
+def _existing(d: Path, stem: str, suffix: str | None = None) -> list[Path]:
+    if not d.is_dir():
+        return []
+    return sorted(p for p in d.iterdir() if p.name.startswith(stem + ".") and (suffix is None or p.suffix == suffix))
+
+
+def _write_logs(report: RunReport, logs: Path) -> None:
+    stamp = report.started.replace("-", "").replace(":", "").replace(" ", "-")
+    text_log = logs / f"运行-{stamp}.txt"
+    json_log = logs / f"运行-{stamp}.json"
+    report.log_files = [text_log, json_log]
+    write_text(text_log, "\r\n".join(report.lines()) + "\r\n", encoding="utf-8-sig")
+    write_text(json_log, json.dumps(report.to_dict(), ensure_ascii=False, indent=1) + "\n")
