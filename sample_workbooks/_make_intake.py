@@ -110,8 +110,8 @@ def changan() -> list[dict]:
     rows[3]["reg_date"] = "20130721"
     # ineligible rows
     rows[4]["sales"] = 1999.99  # just below 2000 (A10.2.SALES)
-    rows[5]["reg_date"] = datetime(2023, 4, 1)  # not three years on 2026-03-31 (A10.1.YEARS)
-    rows[6]["director_birth"] = datetime(1965, 3, 31)  # 61 on the reference date (A16.DIRECTOR-AGE)
+    rows[5]["reg_date"] = datetime(2023, 7, 1)  # one day short of three years on 2026-06-30 (A10.1.YEARS)
+    rows[6]["director_birth"] = datetime(1965, 6, 30)  # 61 on the reference date (A16.DIRECTOR-AGE)
     rows[7]["fixed_staff"] = "12人"  # A10.4.STAFF
     rows[8]["key_field"] = "人工智能"  # not a key field this year (A10.3.FIELD)
     rows[9]["higher_tic"] = "是"  # A28.HIGHER-TIC
@@ -121,8 +121,8 @@ def changan() -> list[dict]:
     rows[10]["rd_spend"] = 100
     rows[10]["fixed_staff"] = 15
     rows[10]["rd_space"] = 500
-    rows[10]["director_birth"] = datetime(1966, 3, 31)  # exactly 60 on the reference date
-    rows[10]["reg_date"] = datetime(2023, 3, 31)  # exactly three years
+    rows[10]["director_birth"] = datetime(1966, 6, 30)  # exactly 60 on the reference date 2026-06-30
+    rows[10]["reg_date"] = datetime(2023, 6, 30)  # exactly three years on 2026-06-30
     # to review (warnings only)
     rows[11]["sales"] = 23500000  # entered in 元 (DATA.UNIT)
     rows[11]["phone"] = "1381234"  # neither mobile nor landline (DATA.PHONE)

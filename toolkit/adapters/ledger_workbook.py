@@ -1,0 +1,1335 @@
+"""Workbooks of the ledger: the 中心台账 (import / export / blank), the city workbook (register),
+and the annual report workbook 年度报告汇总表 (blank / check).
+
+- :func:`import_ledger_workbook` reads workbooks.md §4 (sheets 中心, 评估记录, 事件, 年报) into the
+  ledger: idempotent (a second import changes nothing and says so; a corrected row updates the
+  ledger and says which), every row-level problem a finding with its sheet and cell, never a
+  silent skip.
+- :func:`export_ledger_workbook` writes the same layout back (it imports unchanged).
+- :func:`register_from_city_workbook` adds the centers the bureau approved (批准建设 = 是) in the
+  city workbook of ``tic collect`` with new ids; the same row registered twice keeps its id.
+- :func:`check_annual_file` checks an annual report workbook (rules.md part B), records each
+  report's receipt date, lists running centers with no report or a late one, and writes
+  ``<name>.年报核查.xlsx`` beside the input (or in ``out_dir``).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+from openpyxl import Workbook, load_workbook
+from openpyxl.comments import Comment
+from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
+from openpyxl.utils import get_column_letter, quote_sheetname
+from openpyxl.workbook.defined_name import DefinedName
+from openpyxl.worksheet.datavalidation import DataValidation
+
+from toolkit import __version__
+from toolkit.adapters.atomic import write_with
+from toolkit.adapters.ledger import file_sha256, now_text, open_ledger
+from toolkit.adapters.safety import open_workbook
+from toolkit.adapters.table import Column, RawRow, Table, normalise_header, read_table
+from toolkit.core import annual as annual_core
+from toolkit.core.config import AnnualConfig, Config
+from toolkit.core.dates import format_zh
+from toolkit.core.disposition import CENTER_STATUSES, EVAL_STATUSES, EVENT_RULES, GRADES, RUNNING
+from toolkit.core.findings import Finding, Severity, exit_status, rule_info
+from toolkit.core.uscc import normalise_uscc, uscc_problem
+from toolkit.core.values import (
+    ValueProblem,
+    clean_text,
+    is_blank,
+    nfkc,
+    parse_bool,
+    parse_choice,
+    parse_date,
+    parse_integer,
+    parse_list,
+)
+from toolkit.errors import InputFileError
+
+LEDGER_TEMPLATE_VERSION = "ledger-1"
+ANNUAL_TEMPLATE_VERSION = "annual-1"
+ANNUAL_SHEET = "年度报告汇总"
+CHECK_SUFFIX = "年报核查"
+
+HEADER_FONT = Font(name="宋体", size=10, bold=True)
+TITLE_FONT = Font(name="黑体", size=16, bold=True)
+HEADER_FILL = PatternFill("solid", fgColor="DDEBF7")
+REQUIRED_FILL = PatternFill("solid", fgColor="FCE4D6")
+THIN = Side(style="thin", color="808080")
+BOX = Border(left=THIN, right=THIN, top=THIN, bottom=THIN)
+
+# ------------------------------------------------------------------ the 中心台账 layout (workbooks.md §4)
+
+CENTER_COLUMNS = (
+    Column("center_id", "中心编号", ("技术创新中心编号", "编号"), required=True),
+    Column("name", "中心名称", ("技术创新中心名称",), required=True),
+    Column("name_en", "英文名称关键词", ("英文名称",)),
+    Column("lead_name", "依托单位名称", ("依托单位",), required=True),
+    Column("lead_uscc", "依托单位统一社会信用代码", ("依托单位信用代码", "依托单位社会信用代码")),
+    Column("partners", "共建单位名称", ("共建单位",)),
+    Column("partner_usccs", "共建单位统一社会信用代码", ("共建单位信用代码", "共建单位社会信用代码")),
+    Column("district", "县（市、区）", ("县市区", "所属县（市、区）")),
+    Column("key_field", "重点领域", ("领域",)),
+    Column("rd_direction", "研发方向", ("研究开发方向",)),
+    Column("director", "中心主任", ("主任",)),
+    Column("approved_year", "认定年份", ("认定年度",)),
+    Column("approval_doc", "认定文号", ("认定文件", "批复文号")),
+    Column("status", "状态", ("运行状态", "中心状态")),
+    # optional columns beyond §4 (written by export so that a round trip keeps them)
+    Column("reg_place", "注册地"),
+    Column("status_cycle", "状态变更年度", ("状态变更周期",)),
+    Column("status_date", "状态变更日期"),
+)
+EVAL_COLUMNS = (
+    Column("center_id", "中心编号", ("技术创新中心编号", "编号"), required=True),
+    Column("year", "评估年度", ("评估年份",), required=True),
+    Column("status", "参评状态", (), required=True),
+    Column("grade", "等级", ("评估等级", "评估结果")),
+    Column("reeval", "是否整改复评", ("整改复评",)),
+    Column("total", "总分", ("评估总分", "得分")),
+)
+EVENT_COLUMNS = (
+    Column("center_id", "中心编号", ("技术创新中心编号", "编号"), required=True),
+    Column("article", "条款", ("对应条款", "情形"), required=True),
+    Column("occurred_on", "发生日期", ("日期", "发生时间"), required=True),
+    Column("description", "说明", ("事件说明", "情况说明")),
+    Column("basis", "依据文件", ("依据",)),
+)
+REPORT_COLUMNS = (
+    Column("center_id", "中心编号", ("技术创新中心编号", "编号"), required=True),
+    Column("year", "报告年度", ("年报年度",), required=True),
+    Column("submitted_on", "报送日期", ("报送时间", "收到日期")),
+)
+
+
+@dataclass(frozen=True)
+class SheetSpec:
+    name: str
+    aliases: tuple[str, ...]
+    columns: tuple[Column, ...]
+    required: bool
+
+
+SHEETS = {
+    "centers": SheetSpec("中心", ("中心名单", "中心信息", "技术创新中心"), CENTER_COLUMNS, True),
+    "evaluations": SheetSpec("评估记录", ("评估", "评估情况", "绩效评估"), EVAL_COLUMNS, False),
+    "events": SheetSpec("事件", ("事件记录", "撤销事件"), EVENT_COLUMNS, False),
+    "reports": SheetSpec("年报", ("年度报告", "年报记录", "年度报告报送"), REPORT_COLUMNS, False),
+}
+LABELS = {c.key: c.header for c in CENTER_COLUMNS}
+
+_CN_NUM = {"一": 1, "二": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
+
+
+def article_of(rule: str) -> str:
+    return rule_info(rule)["article"]
+
+
+def parse_article(value: object) -> str:
+    """条款 text → rule id: 第三十八条第（三）项 / 38(3) / A38.3 → 'A38.3'; 第二十八条 → 'A28.RETIRE'."""
+    text = re.sub(r"\s+", "", nfkc(clean_text(value))).upper()
+    if text in EVENT_RULES:
+        return text
+    if text in ("A28", "28", "第二十八条", "第28条", "二十八条"):
+        return "A28.RETIRE"
+    m = (re.fullmatch(r"(?:A)?38[.(（]?([1-9])[)）]?", text)
+         or re.fullmatch(r"第?三十八条第?[(（]?([一二三四五六七八九])[)）]?项?", text)
+         or re.fullmatch(r"第?38条第?[(（]?([1-9一二三四五六七八九])[)）]?项?", text))
+    if not m:
+        raise ValueProblem("应为“第三十八条第（三）项”至“第（九）项”或“第二十八条”")
+    item = m.group(1)
+    n = _CN_NUM.get(item) or int(item)
+    if n in (1, 2):
+        raise ValueProblem("是根据年报和评估记录自动判断的情形，不作为事件登记（事件只登记第三十八条第（三）至（九）项和第二十八条）")
+    return f"A38.{n}"
+
+
+# ------------------------------------------------------------------------- results
+
+
+@dataclass
+class ImportResult:
+    """What an import did: counts per sheet, the changes it made, and the findings of the workbook."""
+
+    path: Path
+    findings: list[Finding] = field(default_factory=list)
+    counts: dict[str, dict[str, int]] = field(default_factory=dict)
+    changes: list[str] = field(default_factory=list)
+    sha256: str | None = None
+
+    @property
+    def changed(self) -> bool:
+        return any(c["new"] or c["updated"] for c in self.counts.values())
+
+    @property
+    def status(self) -> int:
+        return exit_status(self.findings)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "report": "ledger-import",
+            "schema_version": 1,
+            "tool_version": __version__,
+            "source": {"file": self.path.name, "sha256": self.sha256},
+            "counts": self.counts,
+            "changes": self.changes,
+            "findings": [f.to_dict() for f in self.findings],
+        }
+
+    def summary_lines(self) -> list[str]:
+        names = {"centers": "中心", "evaluations": "评估记录", "events": "事件", "reports": "年报"}
+        parts = []
+        for key, label in names.items():
+            c = self.counts.get(key)
+            if c is None:
+                continue
+            parts.append(f"{label}：新增{c['new']}、更新{c['updated']}、未变{c['unchanged']}"
+                         + (f"、未导入{c['rejected']}" if c["rejected"] else ""))
+        lines = [f"导入 {self.path.name}：" + "；".join(parts) + "。"]
+        if not self.changed:
+            lines.append("台账与该工作簿一致，本次导入没有改变任何内容。")
+        lines.extend(f"  更新：{x}" for x in self.changes)
+        for f in self.findings:
+            where = "".join(x for x in (f.sheet and f"工作表“{f.sheet}”", f.cell) if x)
+            lines.append(f"  {'错误' if f.severity is Severity.ERROR else '警告'}：{where + ' ' if where else ''}{f.sentence()}")
+        return lines
+
+
+def _finding(rule: str, message: str, sheet: str, cell: str | None, row: int | None = None,
+             severity: str | None = None, value: Any = None) -> Finding:
+    return Finding.of(rule, message, sheet=sheet, cell=cell, row=row, severity=severity, value=value)
+
+
+# --------------------------------------------------------------------- reading the 台账
+
+
+def _find_sheet(wb: Any, spec: SheetSpec) -> str | None:
+    wanted = {normalise_header(n) for n in (spec.name, *spec.aliases)}
+    for name in wb.sheetnames:
+        if normalise_header(name) in wanted:
+            return name
+    return None
+
+
+def _read_sheets(path: Path, result: ImportResult) -> dict[str, Table]:
+    wb = open_workbook(path, read_only=True)
+    tables: dict[str, Table] = {}
+    try:
+        for key, spec in SHEETS.items():
+            name = _find_sheet(wb, spec)
+            if name is None:
+                if spec.required:
+                    raise InputFileError(path, f"文件“{path.name}”中没有“{spec.name}”工作表，不是中心台账"
+                                               "（应有 中心、评估记录、事件、年报 四个工作表），未导入。", reason="no-form")
+                result.findings.append(Finding.of("DATA.HEADER", f"没有“{spec.name}”工作表，该部分未导入",
+                                                  severity="warning", sheet=spec.name))
+                continue
+            try:
+                table = read_table(path, spec.columns, sheet_names=(name,), workbook=wb,
+                                   form_name=f"中心台账“{spec.name}”工作表")
+            except InputFileError:
+                if spec.required:
+                    raise
+                result.findings.append(Finding.of(
+                    "DATA.HEADER", f"工作表“{name}”中没有找到表头（{'、'.join(c.header for c in spec.columns if c.required)}），"
+                    "该部分未导入", sheet=name))
+                continue
+            if table.sheet != name:  # the header was found on another sheet: not this part
+                result.findings.append(Finding.of("DATA.HEADER", f"工作表“{name}”中没有找到表头，该部分未导入", sheet=name))
+                continue
+            missing = [c for c in table.missing_columns if c.required]
+            for col in missing:
+                result.findings.append(Finding.of(
+                    "DATA.HEADER", f"工作表“{name}”缺少“{col.header}”列（第{table.header_row}行表头），该工作表未导入",
+                    sheet=name))
+            if missing:
+                if spec.required:
+                    raise InputFileError(path, f"文件“{path.name}”的“{name}”工作表缺少"
+                                               f"“{'、'.join(c.header for c in missing)}”列，未导入。", reason="no-form")
+                continue
+            for cell, header in table.unknown_headers:
+                result.findings.append(Finding.of("DATA.HEADER", f"未识别的列“{header}”（{cell}），未导入该列",
+                                                  severity="warning", sheet=name, cell=cell))
+            tables[key] = table
+    finally:
+        wb.close()
+    return tables
+
+
+def _text(row: RawRow, key: str) -> str | None:
+    v = row.values.get(key)
+    if is_blank(v):
+        return None
+    return clean_text(v)
+
+
+_ALL_LABELS = {c.key: c.header for spec in SHEETS.values() for c in spec.columns}
+
+
+class _RowReader:
+    """Parses the cells of one row, collecting DATA.* findings with sheet and cell."""
+
+    def __init__(self, table: Table, row: RawRow, findings: list[Finding]) -> None:
+        self.table, self.row, self.findings = table, row, findings
+        self.ok = True
+        self.labels = _ALL_LABELS
+
+    def cell(self, key: str) -> str | None:
+        return self.row.cells.get(key)
+
+    def add(self, rule: str, message: str, key: str | None, severity: str | None = None, value: Any = None) -> None:
+        f = _finding(rule, message, self.table.sheet, self.cell(key) if key else None, self.row.row, severity, value)
+        self.findings.append(f)
+        if f.severity is Severity.ERROR:
+            self.ok = False
+
+    def get(self, key: str, parse: Any, required: bool = False, what: str = "") -> Any:
+        label = self.labels.get(key, key)
+        if key in self.row.formula_missing:
+            self.add("DATA.FORMULA", f"{label}是公式但没有计算结果，请在 Excel 中打开、保存后重新导入", key,
+                     None if required else "warning")
+            return None
+        raw = self.row.values.get(key)
+        if is_blank(raw):
+            if required:
+                self.add("DATA.REQUIRED", f"缺少{label}，{what or '该行未导入'}", key)
+            return None
+        try:
+            return parse(raw)
+        except ValueProblem as exc:
+            self.add("DATA.TYPE", f"{label}“{clean_text(raw)}”{exc}，{what or '该行未导入'}", key, value=raw)
+            return None
+
+
+def _cid(raw: object) -> str:
+    return re.sub(r"\s+", "", nfkc(clean_text(raw))).upper()
+
+
+def _year(raw: object) -> int:
+    y = parse_integer(raw)
+    if not 1990 <= y <= 2100:
+        raise ValueProblem("不是合理的年度")
+    return y
+
+
+def _parse_centers(table: Table, findings: list[Finding]) -> dict[str, tuple[dict[str, Any], RawRow]]:
+    out: dict[str, tuple[dict[str, Any], RawRow]] = {}
+    seen: dict[str, list[RawRow]] = defaultdict(list)
+    present = set(table.columns)
+    for row in table.rows:
+        r = _RowReader(table, row, findings)
+        cid = r.get("center_id", _cid, True)
+        rec: dict[str, Any] = {"center_id": cid}
+        rec["name"] = r.get("name", clean_text, True)
+        rec["lead_name"] = r.get("lead_name", clean_text, True)
+        for key in ("name_en", "district", "key_field", "rd_direction", "director", "approval_doc", "reg_place"):
+            if key in present:
+                rec[key] = r.get(key, clean_text)
+        if "lead_uscc" in present:
+            code = r.get("lead_uscc", normalise_uscc)
+            if code:
+                problem = uscc_problem(code)
+                if problem:
+                    r.add("DATA.USCC", f"依托单位统一社会信用代码“{code}”{problem}，已按原样导入，请核实", "lead_uscc",
+                          "warning", code)
+            rec["lead_uscc"] = code or None
+        partners = r.get("partners", parse_list) or []
+        codes = [normalise_uscc(c) for c in (r.get("partner_usccs", parse_list) or [])]
+        if codes and len(codes) != len(partners):
+            r.add("DATA.LIST-LENGTH", f"共建单位名称{len(partners)}个，统一社会信用代码{len(codes)}个，个数不一致，该行未导入",
+                  "partner_usccs")
+        for code in codes:
+            problem = uscc_problem(code)
+            if problem:
+                r.add("DATA.USCC", f"共建单位统一社会信用代码“{code}”{problem}，已按原样导入，请核实", "partner_usccs",
+                      "warning", code)
+        if "partners" in present:
+            rec["partners"] = json.dumps(partners, ensure_ascii=False)
+        if "partner_usccs" in present:
+            rec["partner_usccs"] = json.dumps(codes, ensure_ascii=False)
+        if "approved_year" in present:
+            rec["approved_year"] = r.get("approved_year", _year)
+        if "status" in present:
+            status = r.get("status", lambda v: parse_choice(v, CENTER_STATUSES, {"正常": RUNNING, "运营": RUNNING}))
+            if status is None and r.ok and "status" not in row.formula_missing:
+                r.add("DATA.REQUIRED", "状态未填写，按“运行”导入，请核实", "status", "warning")
+            rec["status"] = status
+        if "status_cycle" in present:
+            rec["status_cycle"] = r.get("status_cycle", _year)
+        if "status_date" in present:
+            d = r.get("status_date", parse_date)
+            rec["status_date"] = d.isoformat() if d else None
+        if cid:
+            seen[cid].append(row)
+        if r.ok and cid:
+            out[cid] = (rec, row)
+    for cid, rows in seen.items():
+        if len(rows) > 1:
+            for row in rows:
+                others = "、".join(f"第{o.row}行" for o in rows if o is not row)
+                findings.append(_finding("DATA.DUPLICATE", f"中心编号{cid}与{others}重复，均未导入", table.sheet,
+                                         row.cells.get("center_id"), row.row))
+            out.pop(cid, None)
+    return out
+
+
+def _parse_evaluations(table: Table, findings: list[Finding]) -> dict[tuple[str, int], tuple[dict[str, Any], RawRow]]:
+    out: dict[tuple[str, int], tuple[dict[str, Any], RawRow]] = {}
+    seen: dict[tuple[str, int], list[RawRow]] = defaultdict(list)
+    for row in table.rows:
+        r = _RowReader(table, row, findings)
+        cid = r.get("center_id", _cid, True)
+        year = r.get("year", _year, True)
+        status = r.get("status", lambda v: parse_choice(v, EVAL_STATUSES, {"无故未参评": "未参评", "未参加": "未参评"}), True)
+        grade = r.get("grade", lambda v: parse_choice(v, GRADES))
+        reeval = r.get("reeval", parse_bool)
+        total = r.get("total", lambda v: clean_text(v)) if "total" in table.columns else None
+        if status == "视同合格":
+            if grade not in (None, "合格"):
+                r.add("DATA.TYPE", f"参评状态为视同合格，等级应为合格，实为{grade}，该行未导入", "grade")
+            grade = "合格"
+        elif status in ("未参评", "中途退出", "缓评") and grade is not None:
+            r.add("DATA.TYPE", f"参评状态为{status}，不应有等级（{grade}），该行未导入", "grade")
+        elif status == "参评" and is_blank(row.values.get("grade")) and "grade" not in row.formula_missing:
+            r.add("DATA.REQUIRED", "参评状态为参评但等级为空，按“未评定等级”导入，请核实", "grade", "warning")
+        if cid and year:
+            seen[(cid, year)].append(row)
+        if r.ok and cid and year and status:
+            out[(cid, year)] = ({"center_id": cid, "year": year, "status": status, "grade": grade,
+                                 "reeval": reeval, "total": total, "has_total": "total" in table.columns}, row)
+    for key, rows in seen.items():
+        if len(rows) > 1:
+            for row in rows:
+                others = "、".join(f"第{o.row}行" for o in rows if o is not row)
+                findings.append(_finding("DATA.DUPLICATE", f"{key[0]}的{key[1]}年评估记录与{others}重复，均未导入",
+                                         table.sheet, row.cells.get("center_id"), row.row))
+            out.pop(key, None)
+    return out
+
+
+def _parse_events(table: Table, findings: list[Finding]) -> list[tuple[dict[str, Any], RawRow]]:
+    out = []
+    for row in table.rows:
+        r = _RowReader(table, row, findings)
+        cid = r.get("center_id", _cid, True)
+        rule = r.get("article", parse_article, True)
+        when = r.get("occurred_on", parse_date, True)
+        desc = r.get("description", clean_text) or ""
+        basis = r.get("basis", clean_text) or ""
+        if r.ok and cid and rule and when:
+            out.append(({"center_id": cid, "rule": rule, "article": article_of(rule), "occurred_on": when.isoformat(),
+                         "description": desc, "basis": basis}, row))
+    return out
+
+
+def _parse_reports(table: Table, findings: list[Finding]) -> dict[tuple[str, int], tuple[dict[str, Any], RawRow]]:
+    out: dict[tuple[str, int], tuple[dict[str, Any], RawRow]] = {}
+    seen: dict[tuple[str, int], list[RawRow]] = defaultdict(list)
+    for row in table.rows:
+        r = _RowReader(table, row, findings)
+        cid = r.get("center_id", _cid, True)
+        year = r.get("year", _year, True)
+        when = r.get("submitted_on", parse_date)
+        if cid and year:
+            seen[(cid, year)].append(row)
+        if r.ok and cid and year:
+            out[(cid, year)] = ({"center_id": cid, "year": year,
+                                 "submitted_on": when.isoformat() if when else None}, row)
+    for key, rows in seen.items():
+        if len(rows) > 1:
+            for row in rows:
+                others = "、".join(f"第{o.row}行" for o in rows if o is not row)
+                findings.append(_finding("DATA.DUPLICATE", f"{key[0]}的{key[1]}年度报告与{others}重复，均未导入",
+                                         table.sheet, row.cells.get("center_id"), row.row))
+            out.pop(key, None)
+    return out
+
+
+# --------------------------------------------------------------------------- import
+
+_CENTER_FIELDS = ("name", "name_en", "lead_name", "lead_uscc", "partners", "partner_usccs", "district", "key_field",
+                  "rd_direction", "director", "reg_place", "approved_year", "approval_doc", "status", "status_cycle",
+                  "status_date")
+
+
+def _show(v: Any) -> str:
+    if v is None or v == "":
+        return "空"
+    if isinstance(v, str) and v.startswith("["):
+        try:
+            items = json.loads(v)
+            return "、".join(items) if items else "无"
+        except ValueError:
+            return v
+    return str(v)
+
+
+def _decided_status(old: dict[str, Any], decided: dict[tuple[str, int], str]) -> bool:
+    """Whether the center's current status was set by ``tic decide`` (an import must not undo it)."""
+    outcome = decided.get((old["center_id"], old["status_cycle"]))
+    return (outcome, old["status"]) in (("revoke", "撤销"), ("retire", "不再保留"))
+
+
+def import_ledger_workbook(config: Config, path: Path | str, *, ledger_path: Path | None = None) -> ImportResult:
+    """Import a 中心台账 workbook into the ledger (one transaction; see the module docstring)."""
+    path = Path(path)
+    result = ImportResult(path=path)
+    tables = _read_sheets(path, result)
+    result.sha256 = file_sha256(path)
+    sheet_findings: list[Finding] = []
+    centers = _parse_centers(tables["centers"], sheet_findings)
+    evals = _parse_evaluations(tables["evaluations"], sheet_findings) if "evaluations" in tables else {}
+    events = _parse_events(tables["events"], sheet_findings) if "events" in tables else []
+    reports = _parse_reports(tables["reports"], sheet_findings) if "reports" in tables else {}
+    counts = {k: {"new": 0, "updated": 0, "unchanged": 0, "rejected": 0} for k in tables}
+    for key, table in tables.items():
+        bad_rows = {f.row for f in sheet_findings if f.sheet == table.sheet and f.severity is Severity.ERROR}
+        counts[key]["rejected"] = len(bad_rows)
+
+    db = Path(ledger_path or config.ledger_path)
+    with open_ledger(config, command="ledger import", path=db) as led:
+        conn = led.conn
+        stamp = now_text()
+        audits: list[tuple[str, str]] = []
+        existing = {r["center_id"]: dict(r) for r in conn.execute("SELECT * FROM centers")}
+        decided = {(r[0], r[1]): r[2] for r in conn.execute(
+            "SELECT center_id, cycle_year, outcome FROM dispositions WHERE outcome IN ('revoke', 'retire')")}
+
+        # centers
+        inserts, updates = [], []
+        for cid, (rec, row) in centers.items():
+            old = existing.get(cid)
+            if old is None:
+                new = {k: rec.get(k) for k in _CENTER_FIELDS}
+                new["center_id"] = cid
+                new["status"] = new["status"] or RUNNING
+                new["partners"] = new["partners"] or "[]"
+                new["partner_usccs"] = new["partner_usccs"] or "[]"
+                inserts.append(new)
+                audits.append(("导入新增中心", f"{cid} {rec['name']}"))
+                continue
+            diff = {}
+            for k in _CENTER_FIELDS:
+                if k not in rec:
+                    continue
+                v = rec[k]
+                if k == "status" and v is None:
+                    continue
+                if k in ("partners", "partner_usccs") and v is None:
+                    v = "[]"
+                if old[k] != v:
+                    diff[k] = v
+            if "status" in diff and _decided_status(old, decided):
+                sheet_findings.append(_finding(
+                    "DATA.TYPE", f"{cid}已在{old['status_cycle']}年度处置中{old['status']}，工作簿中的状态“{diff['status']}”"
+                    "未导入（处置结果以台账为准）", tables["centers"].sheet, row.cells.get("status"), row.row, "warning"))
+                for k in ("status", "status_cycle", "status_date"):
+                    diff.pop(k, None)
+            elif old["status"] != RUNNING and _decided_status(old, decided):
+                for k in ("status_cycle", "status_date"):
+                    diff.pop(k, None)
+            if diff:
+                updates.append((cid, diff))
+                text = "；".join(f"{LABELS[k]}由“{_show(old[k])}”改为“{_show(v)}”" for k, v in diff.items())
+                result.changes.append(f"中心表第{row.row}行 {cid}：{text}")
+                audits.append(("导入更新中心", f"{cid}：{text}"))
+            else:
+                counts["centers"]["unchanged"] += 1
+        if inserts:
+            cols = ("center_id", *_CENTER_FIELDS)
+            conn.executemany(
+                f"INSERT INTO centers ({', '.join(cols)}, created_at, updated_at) VALUES "
+                f"({', '.join('?' for _ in cols)}, ?, ?)",
+                [tuple(n[c] for c in cols) + (stamp, stamp) for n in inserts])
+        for cid, diff in updates:
+            conn.execute(f"UPDATE centers SET {', '.join(f'{k} = ?' for k in diff)}, updated_at = ? WHERE center_id = ?",
+                         (*diff.values(), stamp, cid))
+        counts["centers"]["new"] = len(inserts)
+        counts["centers"]["updated"] = len(updates)
+        known = set(existing) | set(centers)
+
+        def unknown(key: str, rec: dict[str, Any], row: RawRow, table: Table) -> bool:
+            if rec["center_id"] in known:
+                return False
+            sheet_findings.append(_finding(
+                "DATA.TYPE", f"中心编号{rec['center_id']}不在“中心”工作表和台账中，该行未导入", table.sheet,
+                row.cells.get("center_id"), row.row, value=rec["center_id"]))
+            counts[key]["rejected"] += 1
+            return True
+
+        if "evaluations" in tables:
+            _import_evaluations(conn, evals, tables["evaluations"], unknown, counts["evaluations"], result, audits,
+                                path.name, stamp)
+        if "events" in tables:
+            _import_events(conn, events, tables["events"], unknown, counts["events"], result, audits)
+        if "reports" in tables:
+            _import_reports(conn, reports, tables["reports"], unknown, counts["reports"], result, audits, path.name)
+        result.counts = counts
+        if not audits:
+            audits.append(("导入台账", "无变化"))
+        led.audit_many(audits, input_file=path)
+    result.findings = result.findings + sheet_findings
+    return result
+
+
+def _import_evaluations(conn: Any, evals: dict, table: Table, unknown: Any, count: dict[str, int],
+                        result: ImportResult, audits: list, source: str, stamp: str) -> None:
+    existing = {(r["center_id"], r["year"]): dict(r) for r in conn.execute("SELECT * FROM evaluations")}
+    merged: dict[str, list[tuple[int, str | None, str]]] = defaultdict(list)
+    for (cid, year), r in existing.items():
+        if (cid, year) not in evals:
+            merged[cid].append((year, r["grade"], r["status"]))
+    for (cid, year), (rec, _) in evals.items():
+        merged[cid].append((year, rec["grade"], rec["status"]))
+    for lst in merged.values():
+        lst.sort()
+    rows = []
+    for key in sorted(evals):
+        rec, row = evals[key]
+        if unknown("evaluations", rec, row, table):
+            continue
+        cid, year = key
+        reeval = rec["reeval"]
+        if reeval is None:
+            prev = [g for y, g, _ in merged[cid] if y < year and g is not None]
+            reeval = bool(prev) and prev[-1] == "不合格"
+        new = {"status": rec["status"], "grade": rec["grade"], "rectification_reeval": int(reeval)}
+        old = existing.get(key)
+        new["total"] = rec["total"] if rec["has_total"] else (old["total"] if old else None)
+        if old is not None and all(old[k] == v for k, v in new.items()):
+            count["unchanged"] += 1
+            continue
+        rows.append((cid, year, new["status"], new["grade"], new["rectification_reeval"], new["total"], source, stamp))
+        if old is None:
+            count["new"] += 1
+            audits.append(("导入评估记录", f"{cid} {year}年：{new['status']} {new['grade'] or ''}".rstrip()))
+        else:
+            count["updated"] += 1
+            labels = {"status": "参评状态", "grade": "等级", "rectification_reeval": "是否整改复评", "total": "总分"}
+            text = "；".join(f"{labels[k]}由“{_show(old[k])}”改为“{_show(v)}”" for k, v in new.items() if old[k] != v)
+            result.changes.append(f"评估记录第{row.row}行 {cid} {year}年：{text}")
+            audits.append(("导入更新评估记录", f"{cid} {year}年：{text}"))
+    conn.executemany(
+        "INSERT INTO evaluations (center_id, year, status, grade, rectification_reeval, total, source, recorded_at)"
+        " VALUES (?,?,?,?,?,?,?,?) ON CONFLICT (center_id, year) DO UPDATE SET status=excluded.status,"
+        " grade=excluded.grade, rectification_reeval=excluded.rectification_reeval, total=excluded.total,"
+        " source=excluded.source, recorded_at=excluded.recorded_at", rows)
+
+
+def _import_events(conn: Any, events: list, table: Table, unknown: Any, count: dict[str, int],
+                   result: ImportResult, audits: list) -> None:
+    existing: dict[tuple[str, str, str], list[dict[str, Any]]] = defaultdict(list)
+    for r in conn.execute("SELECT * FROM events ORDER BY id"):
+        existing[(r["center_id"], r["rule"], r["occurred_on"])].append(dict(r))
+    groups: dict[tuple[str, str, str], list[tuple[dict[str, Any], RawRow]]] = defaultdict(list)
+    for rec, row in events:
+        if unknown("events", rec, row, table):
+            continue
+        groups[(rec["center_id"], rec["rule"], rec["occurred_on"])].append((rec, row))
+    for key, items in groups.items():
+        olds = list(existing.get(key, []))
+        pending = []
+        seen_desc: set[str] = set()
+        for rec, row in items:
+            if rec["description"] in seen_desc:
+                result.findings.append(_finding("DATA.DUPLICATE", f"{key[0]}在{key[2]}的{rec['article']}事件与上方某行重复，未重复导入",
+                                                table.sheet, row.cells.get("center_id"), row.row, "warning"))
+                continue
+            seen_desc.add(rec["description"])
+            match = next((o for o in olds if o["description"] == rec["description"]), None)
+            if match is not None:
+                olds.remove(match)
+                if match["basis"] != rec["basis"]:
+                    conn.execute("UPDATE events SET basis = ? WHERE id = ?", (rec["basis"], match["id"]))
+                    count["updated"] += 1
+                    text = f"依据文件由“{_show(match['basis'])}”改为“{_show(rec['basis'])}”"
+                    result.changes.append(f"事件第{row.row}行 {key[0]} {key[2]}：{text}")
+                    audits.append(("导入更新事件", f"{key[0]} {rec['rule']} {key[2]}：{text}"))
+                else:
+                    count["unchanged"] += 1
+            else:
+                pending.append((rec, row))
+        for rec, row in pending:
+            if olds:  # a corrected description of the same event
+                o = olds.pop(0)
+                conn.execute("UPDATE events SET description = ?, basis = ? WHERE id = ?",
+                             (rec["description"], rec["basis"], o["id"]))
+                count["updated"] += 1
+                text = f"说明由“{_show(o['description'])}”改为“{_show(rec['description'])}”"
+                result.changes.append(f"事件第{row.row}行 {key[0]} {key[2]}：{text}")
+                audits.append(("导入更新事件", f"{key[0]} {rec['rule']} {key[2]}：{text}"))
+            else:
+                conn.execute("INSERT INTO events (center_id, rule, article, occurred_on, description, basis)"
+                             " VALUES (?,?,?,?,?,?)", (rec["center_id"], rec["rule"], rec["article"],
+                                                       rec["occurred_on"], rec["description"], rec["basis"]))
+                count["new"] += 1
+                audits.append(("导入事件", f"{key[0]} {rec['article']} {key[2]} {rec['description']}".rstrip()))
+
+
+def _import_reports(conn: Any, reports: dict, table: Table, unknown: Any, count: dict[str, int],
+                    result: ImportResult, audits: list, source: str) -> None:
+    existing = {(r["center_id"], r["year"]): r["submitted_on"] for r in conn.execute(
+        "SELECT center_id, year, submitted_on FROM annual_reports")}
+    rows = []
+    for key in sorted(reports):
+        rec, row = reports[key]
+        if unknown("reports", rec, row, table):
+            continue
+        if key in existing and existing[key] == rec["submitted_on"]:
+            count["unchanged"] += 1
+            continue
+        rows.append((key[0], key[1], rec["submitted_on"], source))
+        if key not in existing:
+            count["new"] += 1
+            audits.append(("导入年报", f"{key[0]} {key[1]}年度：{rec['submitted_on'] or '未报送'}"))
+        else:
+            count["updated"] += 1
+            text = f"报送日期由“{_show(existing[key])}”改为“{_show(rec['submitted_on'])}”"
+            result.changes.append(f"年报第{row.row}行 {key[0]} {key[1]}年度：{text}")
+            audits.append(("导入更新年报", f"{key[0]} {key[1]}年度：{text}"))
+    conn.executemany(
+        "INSERT INTO annual_reports (center_id, year, submitted_on, source) VALUES (?,?,?,?)"
+        " ON CONFLICT (center_id, year) DO UPDATE SET submitted_on=excluded.submitted_on, source=excluded.source",
+        rows)
+
+
+# --------------------------------------------------------------------------- export / blank
+
+
+def _style_header(ws: Any, row: int, headers: Sequence[str], widths: Sequence[int], required: Sequence[bool]) -> None:
+    for i, (h, w, req) in enumerate(zip(headers, widths, required, strict=True), start=1):
+        c = ws.cell(row=row, column=i, value=h)
+        c.font = HEADER_FONT
+        c.fill = REQUIRED_FILL if req else HEADER_FILL
+        c.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
+        c.border = BOX
+        ws.column_dimensions[get_column_letter(i)].width = w
+    ws.freeze_panes = f"A{row + 1}"
+    ws.row_dimensions[row].height = 30
+
+
+def _dropdown(ws: Any, lists: Any, label: str, values: Sequence[str], col: int, first: int, last: int) -> None:
+    idx = (lists.max_column + 1) if lists["A1"].value else 1
+    lists.cell(row=1, column=idx, value=label)
+    for i, v in enumerate(values, start=2):
+        lists.cell(row=i, column=idx, value=v)
+    letter = get_column_letter(idx)
+    dv = DataValidation(type="list", formula1=f"{quote_sheetname(lists.title)}!${letter}$2:${letter}${len(values) + 1}",
+                        allow_blank=True, showErrorMessage=True, errorTitle="请从下拉列表中选择",
+                        error=f"{label}请从下拉列表中选择。")
+    target = get_column_letter(col)
+    dv.add(f"{target}{first}:{target}{last}")
+    ws.add_data_validation(dv)
+
+
+_WIDTHS = {"center_id": 17, "name": 34, "name_en": 26, "lead_name": 30, "lead_uscc": 22, "partners": 30,
+           "partner_usccs": 24, "district": 14, "key_field": 14, "rd_direction": 26, "director": 10,
+           "approved_year": 9, "approval_doc": 18, "status": 9, "reg_place": 30, "status_cycle": 10,
+           "status_date": 12, "year": 9, "grade": 8, "reeval": 10, "total": 9, "article": 22,
+           "occurred_on": 12, "description": 40, "basis": 26, "submitted_on": 12}
+_DATE_KEYS = {"status_date", "occurred_on", "submitted_on"}
+
+
+def _ledger_workbook(config: Config | None) -> tuple[Workbook, dict[str, Any], Any]:
+    wb = Workbook()
+    sheets: dict[str, Any] = {}
+    for i, (key, spec) in enumerate(SHEETS.items()):
+        ws = wb.active if i == 0 else wb.create_sheet()
+        ws.title = spec.name
+        cols = spec.columns
+        _style_header(ws, 1, [c.header for c in cols], [_WIDTHS.get(c.key, 12) for c in cols],
+                      [c.required for c in cols])
+        for j, c in enumerate(cols, start=1):
+            if c.key in _DATE_KEYS:
+                ws.column_dimensions[get_column_letter(j)].number_format = "yyyy-mm-dd"
+        sheets[key] = ws
+    lists = wb.create_sheet("下拉选项")
+    lists.sheet_state = "hidden"
+    wb.defined_names["TIC_TEMPLATE"] = DefinedName("TIC_TEMPLATE", attr_text=f'"{LEDGER_TEMPLATE_VERSION}"')
+    return wb, sheets, lists
+
+
+def _ledger_validations(sheets: dict[str, Any], lists: Any, last: int) -> None:
+    col = {c.key: i for i, c in enumerate(CENTER_COLUMNS, start=1)}
+    _dropdown(sheets["centers"], lists, "状态", CENTER_STATUSES, col["status"], 2, last)
+    col = {c.key: i for i, c in enumerate(EVAL_COLUMNS, start=1)}
+    _dropdown(sheets["evaluations"], lists, "参评状态", EVAL_STATUSES, col["status"], 2, last)
+    _dropdown(sheets["evaluations"], lists, "等级", GRADES, col["grade"], 2, last)
+    _dropdown(sheets["evaluations"], lists, "是否整改复评", ("是", "否"), col["reeval"], 2, last)
+    col = {c.key: i for i, c in enumerate(EVENT_COLUMNS, start=1)}
+    _dropdown(sheets["events"], lists, "条款", [article_of(r) for r in EVENT_RULES], col["article"], 2, last)
+
+
+def _notes(wb: Workbook) -> None:
+    ws = wb.create_sheet("填表说明")
+    ws.column_dimensions["A"].width = 16
+    ws.column_dimensions["B"].width = 100
+    ws["A1"] = "中心台账填表说明"
+    ws["A1"].font = TITLE_FONT
+    lines = [
+        ("中心", "一行一个市级技术创新中心。中心编号唯一（如 SJZTIC-2020-003）；状态为 运行、撤销 或 不再保留；"
+                 "共建单位有多个时用“；”分隔，名称与统一社会信用代码一一对应。注册地、状态变更年度、状态变更日期可不填。"),
+        ("评估记录", "一行一个中心的一次评估。参评状态为 参评 / 未参评 / 中途退出 / 缓评 / 视同合格；等级为 优秀 / 合格 / "
+                   "不合格，未评定等级的留空（视同合格自动记为合格）。是否整改复评留空时按上一次评估是否不合格自动判断。"),
+        ("事件", "第三十八条第（三）至（九）项、第二十八条规定的情形，一行一件，写明发生日期、说明和依据文件。"
+               "第三十八条第（一）（二）项由年报和评估记录自动判断，不在此登记。"),
+        ("年报", "一行一个中心一个年度的年度报告；报送日期留空表示未报送。某年度的年度报告须在次年截止日期"
+               "（默认3月31日）前报送，逾期视为未按时报送（第三十八条第（一）项）。"),
+        ("导入", "运行 tic ledger import 本文件；重复导入不会重复登记，修改过的行会更新台账并逐项列出。"),
+    ]
+    for r, (a, b) in enumerate(lines, start=3):
+        ws.cell(row=r, column=1, value=a).font = HEADER_FONT
+        ws.cell(row=r, column=2, value=b).alignment = Alignment(wrap_text=True, vertical="top")
+
+
+def write_ledger_template(path: Path, config: Config | None = None) -> Path:
+    """Write a blank 中心台账 (four sheets, dropdowns, notes) to ``path`` atomically."""
+    wb, sheets, lists = _ledger_workbook(config)
+    _ledger_validations(sheets, lists, 2000)
+    _notes(wb)
+    write_with(Path(path), wb.save)
+    return Path(path)
+
+
+def _cell_value(key: str, v: Any) -> Any:
+    if v is None:
+        return None
+    if key in ("partners", "partner_usccs"):
+        return "；".join(json.loads(v)) or None
+    if key in _DATE_KEYS:
+        return datetime.fromisoformat(v)
+    return v
+
+
+def export_ledger_workbook(config: Config, path: Path | str, *, ledger_path: Path | None = None) -> dict[str, int]:
+    """Write the ledger as a 中心台账 workbook (the import layout); returns rows written per sheet."""
+    path = Path(path)
+    db = Path(ledger_path or config.ledger_path)
+    wb, sheets, lists = _ledger_workbook(config)
+    counts: dict[str, int] = {}
+    with open_ledger(config, command="ledger export", write=False, path=db) as led:
+        q = led.conn.execute
+        data = {
+            "centers": [dict(r) for r in q("SELECT * FROM centers ORDER BY center_id")],
+            "evaluations": [dict(r) | {"reeval": "是" if r["rectification_reeval"] else "否"}
+                            for r in q("SELECT * FROM evaluations ORDER BY center_id, year")],
+            "events": [dict(r) for r in q("SELECT * FROM events ORDER BY center_id, occurred_on, id")],
+            "reports": [dict(r) for r in q("SELECT * FROM annual_reports ORDER BY center_id, year")],
+        }
+    for key, rows in data.items():
+        ws = sheets[key]
+        cols = SHEETS[key].columns
+        for rec in rows:
+            ws.append([_cell_value(c.key, rec.get(c.key)) for c in cols])
+        for j, c in enumerate(cols, start=1):
+            if c.key in _DATE_KEYS:
+                for (cell,) in ws.iter_rows(min_row=2, min_col=j, max_col=j):
+                    cell.number_format = "yyyy-mm-dd"
+            if c.key in ("lead_uscc", "partner_usccs", "center_id"):
+                for (cell,) in ws.iter_rows(min_row=2, min_col=j, max_col=j):
+                    cell.number_format = "@"
+        counts[key] = len(rows)
+    _ledger_validations(sheets, lists, max(2000, max(counts.values(), default=0) + 200))
+    _notes(wb)
+    write_with(path, wb.save)
+    return counts
+
+
+# --------------------------------------------------------------------------- register
+
+
+REGISTER_COLUMNS = (
+    Column("district", "县（市、区）", ("县市区", "所属县（市、区）", "推荐单位")),
+    Column("center_name", "拟建中心名称", ("中心名称", "技术创新中心名称"), required=True),
+    Column("center_name_en", "英文名称关键词"),
+    Column("lead_name", "依托单位名称", ("依托单位", "申报单位"), required=True),
+    Column("lead_uscc", "依托单位统一社会信用代码", ("依托单位信用代码", "依托单位社会信用代码"), required=True),
+    Column("partners", "共建单位名称", ("共建单位",)),
+    Column("partner_usccs", "共建单位统一社会信用代码", ("共建单位信用代码", "共建单位社会信用代码")),
+    Column("key_field", "重点领域", (), required=True),
+    Column("rd_direction", "研发方向"),
+    Column("director", "中心主任"),
+    Column("reg_place", "注册地"),
+    Column("approved", "批准建设", ("是否批准建设", "批准"), required=True),
+)
+
+
+_REGISTER_LABELS = {**_ALL_LABELS, **{c.key: c.header for c in REGISTER_COLUMNS}}
+
+
+@dataclass
+class Registered:
+    row: int
+    center_id: str
+    name: str
+    new: bool
+    updated: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"row": self.row, "center_id": self.center_id, "center_name": self.name, "new": self.new,
+                "updated": self.updated}
+
+
+@dataclass
+class RegisterResult:
+    path: Path
+    year: int
+    registered: list[Registered] = field(default_factory=list)
+    not_approved: int = 0
+    undecided: int = 0
+    findings: list[Finding] = field(default_factory=list)
+
+    @property
+    def status(self) -> int:
+        return exit_status(self.findings)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"report": "register", "schema_version": 1, "tool_version": __version__, "year": self.year,
+                "source": {"file": self.path.name},
+                "registered": [r.to_dict() for r in self.registered], "not_approved": self.not_approved,
+                "undecided": self.undecided, "findings": [f.to_dict() for f in self.findings]}
+
+    def summary_lines(self) -> list[str]:
+        new = [r for r in self.registered if r.new]
+        old = [r for r in self.registered if not r.new]
+        lines = [f"{self.path.name}：批准建设{len(self.registered)}个，新登记{len(new)}个，此前已登记{len(old)}个；"
+                 f"未批准{self.not_approved}个" + (f"，未填写批准结果{self.undecided}个" if self.undecided else "") + "。"]
+        for r in self.registered:
+            tag = "新登记" if r.new else ("已登记，已更新" if r.updated else "已登记，无变化")
+            lines.append(f"  第{r.row}行 {r.center_id} {r.name}（{tag}）")
+            lines.extend(f"      {u}" for u in r.updated)
+        for f in self.findings:
+            lines.append(f"  {'错误' if f.severity is Severity.ERROR else '警告'}：{f.cell or ''} {f.sentence()}".rstrip())
+        return lines
+
+
+def _next_id(conn: Any, config: Config, taken: set[str]) -> str:
+    seq = 1
+    while True:
+        cid = config.ledger.id_format.format(year=config.year, seq=seq)
+        if cid not in taken and conn.execute("SELECT 1 FROM centers WHERE center_id = ?", (cid,)).fetchone() is None:
+            return cid
+        seq += 1
+
+
+def register_from_city_workbook(config: Config, path: Path | str, *, ledger_path: Path | None = None) -> RegisterResult:
+    """Add the approved centers of the city workbook (sheet 汇总, column 批准建设) to the ledger."""
+    path = Path(path)
+    table = read_table(path, REGISTER_COLUMNS, sheet_names=("汇总",), form_name="城市汇总表")
+    result = RegisterResult(path=path, year=config.year)
+    for col in table.missing_columns:
+        if col.required:
+            result.findings.append(Finding.of(
+                "DATA.HEADER", f"工作表“{table.sheet}”缺少“{col.header}”列，无法登记新认定中心"
+                + ("（请由市科学技术局在该列填写 是/否）" if col.key == "approved" else ""), sheet=table.sheet))
+    if result.findings:
+        return result
+    candidates: list[tuple[RawRow, dict[str, Any]]] = []
+    for row in table.rows:
+        r = _RowReader(table, row, result.findings)
+        r.labels = _REGISTER_LABELS
+        approved = r.get("approved", parse_bool, what="该行未登记")
+        if approved is None:
+            if not any(f.row == row.row for f in result.findings):
+                r.add("DATA.REQUIRED", "批准建设未填写（是/否），该行未登记", "approved", "warning")
+            result.undecided += 1
+            continue
+        if not approved:
+            result.not_approved += 1
+            continue
+        rec = {
+            "name": r.get("center_name", clean_text, True, "该行未登记"),
+            "lead_name": r.get("lead_name", clean_text, True, "该行未登记"),
+            "lead_uscc": r.get("lead_uscc", normalise_uscc, True, "该行未登记"),
+            "key_field": r.get("key_field", clean_text, True, "该行未登记"),
+            "name_en": r.get("center_name_en", clean_text),
+            "district": r.get("district", clean_text),
+            "rd_direction": r.get("rd_direction", clean_text),
+            "director": r.get("director", clean_text),
+            "reg_place": r.get("reg_place", clean_text),
+        }
+        partners = r.get("partners", parse_list) or []
+        codes = [normalise_uscc(c) for c in (r.get("partner_usccs", parse_list) or [])]
+        if rec["lead_uscc"] and (problem := uscc_problem(rec["lead_uscc"])):
+            r.add("DATA.USCC", f"依托单位统一社会信用代码“{rec['lead_uscc']}”{problem}，该行未登记", "lead_uscc")
+        if codes and len(codes) != len(partners):
+            r.add("DATA.LIST-LENGTH", f"共建单位名称{len(partners)}个，统一社会信用代码{len(codes)}个，个数不一致，该行未登记",
+                  "partner_usccs")
+        rec["partners"] = json.dumps(partners, ensure_ascii=False)
+        rec["partner_usccs"] = json.dumps(codes, ensure_ascii=False)
+        if r.ok:
+            candidates.append((row, rec))
+
+    db = Path(ledger_path or config.ledger_path)
+    with open_ledger(config, command="ledger register", path=db) as led:
+        conn = led.conn
+        stamp = now_text()
+        taken: set[str] = set()
+        done: dict[tuple[str, str, str], str] = {}
+        audits: list[tuple[str, str]] = []
+        for row, rec in candidates:
+            key = (rec["lead_uscc"], rec["key_field"], rec["name"])
+            if key in done:
+                result.registered.append(Registered(row.row, done[key], rec["name"], False))
+                continue
+            same = conn.execute("SELECT * FROM centers WHERE lead_uscc = ? AND key_field = ? AND name = ?",
+                                key).fetchone()
+            if same is not None:
+                cid = same["center_id"]
+                diff = {k: rec[k] for k in ("name_en", "lead_name", "partners", "partner_usccs", "district",
+                                            "rd_direction", "director", "reg_place") if rec[k] != same[k]}
+                if diff:
+                    conn.execute(f"UPDATE centers SET {', '.join(f'{k} = ?' for k in diff)}, updated_at = ?"
+                                 " WHERE center_id = ?", (*diff.values(), stamp, cid))
+                    texts = [f"{LABELS.get(k, k)}由“{_show(same[k])}”改为“{_show(v)}”" for k, v in diff.items()]
+                    audits.append(("登记更新中心", f"{cid}：{'；'.join(texts)}"))
+                else:
+                    texts = []
+                done[key] = cid
+                result.registered.append(Registered(row.row, cid, rec["name"], False, texts))
+                continue
+            clash = conn.execute("SELECT center_id FROM centers WHERE name = ?", (rec["name"],)).fetchone()
+            if clash is not None:
+                result.findings.append(Finding.of(
+                    "A10.7.NAME", f"中心名称“{rec['name']}”与台账中的{clash[0]}重名（依托单位或重点领域不同），未登记",
+                    sheet=table.sheet, cell=row.cells.get("center_name"), row=row.row))
+                continue
+            cid = _next_id(conn, config, taken)
+            taken.add(cid)
+            conn.execute(
+                "INSERT INTO centers (center_id, name, name_en, lead_name, lead_uscc, partners, partner_usccs,"
+                " district, key_field, rd_direction, director, reg_place, approved_year, status, created_at, updated_at)"
+                " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                (cid, rec["name"], rec["name_en"], rec["lead_name"], rec["lead_uscc"], rec["partners"],
+                 rec["partner_usccs"], rec["district"], rec["key_field"], rec["rd_direction"], rec["director"],
+                 rec["reg_place"], config.year, RUNNING, stamp, stamp))
+            conn.execute("INSERT INTO registrations (center_id, cycle_year, source_file, source_row, registered_at)"
+                         " VALUES (?,?,?,?,?)", (cid, config.year, path.name, row.row, stamp))
+            done[key] = cid
+            result.registered.append(Registered(row.row, cid, rec["name"], True))
+            audits.append(("登记新认定中心", f"{cid} {rec['name']}（{path.name}第{row.row}行）"))
+        led.audit_many(audits or [("登记新认定中心", "无新增")], input_file=path)
+    return result
+
+
+# --------------------------------------------------------------------------- annual reports
+
+
+def annual_columns() -> list[Column]:
+    return [Column(f.key, f.header, f.aliases, required=f.key in ("center_id", "year", "submitted_on"))
+            for f in annual_core.FIELDS]
+
+
+@dataclass
+class AnnualReport:
+    """The check of one annual report workbook; ``to_dict()`` is the validation JSON with report "annual"."""
+
+    path: Path
+    config: Config
+    rows: list[annual_core.AnnualRow] = field(default_factory=list)
+    file_findings: list[Finding] = field(default_factory=list)
+    issues: list[annual_core.SubmissionIssue] = field(default_factory=list)
+    table: Table | None = None
+    sha256: str | None = None
+    fatal: InputFileError | None = None
+    recorded: list[str] = field(default_factory=list)  # changes written to the ledger
+    ledger_used: bool = False
+    output: Path | None = None
+
+    @property
+    def status(self) -> int:
+        if self.fatal is not None:
+            return 2
+        worst = exit_status(self.file_findings)
+        for r in self.rows:
+            worst = max(worst, exit_status(r.findings))
+        return worst
+
+    @property
+    def summary(self) -> dict[str, int]:
+        s = annual_core.summarise(self.rows, self.file_findings)
+        s["missing"] = sum(i.state == "missing" for i in self.issues)
+        s["late"] = sum(i.state == "late" for i in self.issues)
+        s["pending"] = sum(i.state == "pending" for i in self.issues)
+        return s
+
+    def to_dict(self) -> dict[str, Any]:
+        source: dict[str, Any] = {"file": self.path.name, "sha256": self.sha256}
+        if self.table is not None:
+            source["sheet"] = self.table.sheet
+            source["header_row"] = self.table.header_row
+        return {
+            "report": "annual",
+            "schema_version": 1,
+            "tool_version": __version__,
+            "reference_date": self.config.reference_date.isoformat(),
+            "source": source,
+            "summary": self.summary,
+            "rows": [r.to_dict() for r in self.rows],
+            "file_findings": [f.to_dict() for f in self.file_findings],
+            "submissions": [i.to_dict() for i in self.issues],
+            "recorded": self.recorded,
+            "output": self.output.name if self.output else None,
+        }
+
+    def terminal_lines(self, quiet: bool = False) -> list[str]:
+        name = self.path.name
+        if self.fatal is not None:
+            return [f"【无法读取】{self.fatal}"]
+        s = self.summary
+        lines: list[str] = []
+        if not quiet:
+            lines.append(f"{name}（工作表“{self.table.sheet}”，表头在第{self.table.header_row}行）"  # type: ignore[union-attr]
+                         f"共 {s['rows']} 行：符合 {s['eligible']}，待核实 {s['review']}，不符合 {s['ineligible']}。")
+        for f in self.file_findings:
+            if f.rule != "A29.SUBMITTED":
+                lines.append(f"  {name}：{f.sentence()}")
+        for r in self.rows:
+            if r.verdict.value == "eligible":
+                continue
+            label = " ".join(x for x in (r.center_id, r.values.get("center_name")) if x) or "（未填中心）"
+            lines.append(f"  第{r.row}行 {label}【{r.verdict.zh}】")
+            for f in r.findings:
+                lines.append(f"    - {f.cell + ' ' if f.cell else ''}{f.sentence()}")
+        if self.issues:
+            lines.append("  未报送或逾期报送年度报告的运行中心：")
+            for i in self.issues:
+                when = f"，{format_zh(i.submitted_on)}报送" if i.submitted_on else ""
+                lines.append(f"    {i.center_id} {i.center_name}：{i.year}年度{i.state_zh}{when}"
+                             f"（截止日期{format_zh(i.deadline)}）")
+        if not self.ledger_used:
+            lines.append("  未找到台账，未登记报送日期，也无法列出未报送的中心（请先运行 tic ledger import）。")
+        elif self.recorded and not quiet:
+            lines.append(f"  已在台账中登记{len(self.recorded)}项报送日期变化。")
+        elif not quiet:
+            lines.append("  台账中的报送日期已是最新，无需更新。")
+        return lines
+
+
+def _known_centers(config: Config, db: Path) -> dict[str, annual_core.KnownCenter] | None:
+    if not db.is_file():
+        return None
+    with open_ledger(config, command="annual", write=False, path=db) as led:
+        return {r["center_id"]: annual_core.KnownCenter(r["center_id"], r["name"], r["status"], r["approved_year"],
+                                                        r["status_cycle"])
+                for r in led.conn.execute("SELECT center_id, name, status, approved_year, status_cycle FROM centers")}
+
+
+def check_annual_file(
+    config: Config, path: Path | str, out_dir: Path | None = None, *, record: bool = True,
+    annotate: bool = True, ledger_path: Path | None = None,
+) -> AnnualReport:
+    """Check one annual report workbook, record receipt dates, list missing/late reports, write the copy.
+
+    Never raises for a bad input file: the report carries it (status 2).
+    """
+    path = Path(path)
+    report = AnnualReport(path=path, config=config)
+    try:
+        table = read_table(path, annual_columns(), sheet_names=(ANNUAL_SHEET, "年度报告汇总表", "年报"),
+                           form_name="年度报告汇总表")
+    except InputFileError as exc:
+        report.fatal = exc
+        report.file_findings.append(Finding.of("FILE.UNREADABLE", str(exc), reason=exc.reason))
+        return report
+    report.table = table
+    report.sha256 = file_sha256(path)
+    db = Path(ledger_path or config.ledger_path)
+    centers = _known_centers(config, db)
+    report.ledger_used = centers is not None
+    missing = frozenset(c.key for c in table.missing_columns)
+    for col in table.missing_columns:
+        spec = annual_core.FIELD_BY_KEY[col.key]
+        if col.required or spec.required:
+            report.file_findings.append(Finding.of(
+                "DATA.HEADER", f"工作表“{table.sheet}”缺少“{spec.label}”列（第{table.header_row}行表头），"
+                f"无法核验{spec.blocks or '年度报告报送情况'}", sheet=table.sheet))
+    for cell, header in table.unknown_headers:
+        report.file_findings.append(Finding.of("DATA.HEADER", f"未识别的列“{header}”（{cell}），该列内容已保留但不参与核查",
+                                               severity="warning", cell=cell, sheet=table.sheet))
+    if table.template_version and table.template_version != ANNUAL_TEMPLATE_VERSION:
+        report.file_findings.append(Finding.of(
+            "DATA.HEADER", f"该工作簿来自旧版模板（{table.template_version}），当前模板为 {ANNUAL_TEMPLATE_VERSION}",
+            severity="warning", sheet=table.sheet))
+    report.rows = annual_core.check_rows(table.rows, config, centers, missing_columns=missing)
+    years = sorted({r.year for r in report.rows if r.year}) or [config.year - 1]
+
+    if centers is not None:
+        with open_ledger(config, command="annual", path=db, write=record) as led:
+            if record:
+                report.recorded = _record_receipts(led, report.rows, path)
+            received = {(r["center_id"], r["year"]): (date.fromisoformat(r["submitted_on"]) if r["submitted_on"] else None)
+                        for r in led.conn.execute("SELECT center_id, year, submitted_on FROM annual_reports")}
+        if not record:  # what the file says counts too, when nothing was written
+            for r in report.rows:
+                if r.recordable and r.submitted_on:
+                    received.setdefault((r.center_id, r.year), r.submitted_on)  # type: ignore[index]
+        in_file = {(r.center_id, r.year) for r in report.rows}
+        for year in years:
+            for issue in annual_core.submission_issues(centers.values(), received, year, config):
+                report.issues.append(issue)
+                if (issue.center_id, issue.year) not in in_file:
+                    report.file_findings.append(issue.finding())
+    else:
+        for r in report.rows:
+            if r.year and r.submitted_on and r.submitted_on > config.annual.deadline(r.year):
+                name = r.values.get("center_name") or ""
+                report.issues.append(annual_core.SubmissionIssue(
+                    r.center_id or "", name, r.year, "late", config.annual.deadline(r.year), r.submitted_on))
+    if annotate:
+        report.output = write_annual_check(report, out_dir)
+    return report
+
+
+def _record_receipts(led: Any, rows: Sequence[annual_core.AnnualRow], path: Path) -> list[str]:
+    conn = led.conn
+    changes: list[str] = []
+    audits: list[tuple[str, str]] = []
+    dup = {(r.center_id, r.year) for r in rows if any(f.rule == "DATA.DUPLICATE" for f in r.findings)}
+    for r in rows:
+        if not r.recordable or (r.center_id, r.year) in dup:
+            continue
+        new = r.submitted_on.isoformat() if r.submitted_on else None
+        old = conn.execute("SELECT submitted_on FROM annual_reports WHERE center_id = ? AND year = ?",
+                           (r.center_id, r.year)).fetchone()
+        if old is not None and (old[0] == new or new is None):
+            if new is None and old[0]:
+                r.findings.append(Finding.of(
+                    "A29.SUBMITTED", f"本表报送日期为空，台账中记录{r.year}年度报告已于{old[0]}报送，保留台账记录，请核实",
+                    severity="warning", field="submitted_on", cell=r.cells.get("submitted_on")))
+            continue
+        conn.execute("INSERT INTO annual_reports (center_id, year, submitted_on, source) VALUES (?,?,?,?)"
+                     " ON CONFLICT (center_id, year) DO UPDATE SET submitted_on=excluded.submitted_on,"
+                     " source=excluded.source", (r.center_id, r.year, new, path.name))
+        if old is None:
+            text = f"{r.center_id} {r.year}年度报告：{new or '未报送'}"
+            audits.append(("登记年报报送日期", text))
+        else:
+            text = f"{r.center_id} {r.year}年度报告：报送日期由{old[0] or '空'}改为{new}"
+            audits.append(("更新年报报送日期", text))
+        changes.append(text)
+    if audits:
+        led.audit_many(audits, input_file=path)
+    return changes
+
+
+def write_annual_check(report: AnnualReport, out_dir: Path | None = None) -> Path:
+    """``<name>.年报核查.xlsx``: the annotated copy plus a sheet of centers with no or a late report."""
+    from toolkit.adapters.annotate import AnnotatedRow, annotated_name, write_annotated
+
+    assert report.table is not None, "only a readable workbook can be annotated"
+    target = (out_dir or report.path.parent) / annotated_name(report.path, CHECK_SUFFIX)
+    s = report.summary
+    lines = [
+        f"年度报告核查结果：{report.path.name}",
+        f"基准日期 {report.config.reference_date.isoformat()}；共 {s['rows']} 行：符合 {s['eligible']}，"
+        f"待核实 {s['review']}，不符合 {s['ineligible']}；未报送 {s['missing']} 个，逾期 {s['late']} 个。",
+        "红色为错误，黄色为警告；未报送或逾期报送的中心见“未报送或逾期”工作表。",
+    ]
+    rows = [AnnotatedRow(r.row, r.verdict, r.findings, " ".join(x for x in (r.center_id, r.values.get("center_name")) if x))
+            for r in report.rows]
+    write_annotated(report.path, target, sheet=report.table.sheet, header_row=report.table.header_row, rows=rows,
+                    file_findings=[f for f in report.file_findings if f.rule != "A29.SUBMITTED"],
+                    summary_lines=lines, list_sheet="核查结果")
+    keep_vba = target.suffix.lower() == ".xlsm"
+    wb = load_workbook(target, keep_vba=keep_vba)
+    ws = wb.create_sheet("未报送或逾期", 1)
+    headers = ["中心编号", "中心名称", "报告年度", "情况", "报送日期", "截止日期"]
+    _style_header(ws, 1, headers, [17, 36, 9, 22, 12, 12], [False] * 6)
+    red = PatternFill("solid", fgColor="FFC7CE")
+    yellow = PatternFill("solid", fgColor="FFEB9C")
+    ws.page_setup.orientation = "landscape"
+    ws.page_setup.fitToWidth = 1
+    ws.page_setup.fitToHeight = 0
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    ws.print_title_rows = "1:1"
+    for r, i in enumerate(report.issues, start=2):
+        for col, v in enumerate((i.center_id, i.center_name, i.year, i.state_zh, i.submitted_on, i.deadline), 1):
+            cell = ws.cell(row=r, column=col, value=v)
+            cell.border = BOX
+            cell.font = Font(name="宋体", size=10)
+        ws.cell(row=r, column=4).fill = yellow if i.state == "pending" else red
+        for col in (5, 6):
+            ws.cell(row=r, column=col).number_format = "yyyy-mm-dd"
+    if not report.issues:
+        ws.cell(row=2, column=1, value="（无）" if report.ledger_used else "（未找到台账，无法列出）")
+    write_with(target, wb.save)
+    wb.close()
+    return target
+
+
+def write_annual_template(path: Path, config: Config | None = None, *, ledger_path: Path | None = None) -> Path:
+    """Write a blank 年度报告汇总表; with a ledger, the running centers are filled in (id, name, year)."""
+    year = (config.year - 1) if config else 2025
+    wb = Workbook()
+    ws = wb.active
+    ws.title = ANNUAL_SHEET
+    lists = wb.create_sheet("下拉选项")
+    lists.sheet_state = "hidden"
+    fields = annual_core.FIELDS
+    last = get_column_letter(len(fields))
+    ws.merge_cells(f"A1:{last}1")
+    ws["A1"] = f"{year}年度石家庄市技术创新中心年度报告汇总表"
+    ws["A1"].font = TITLE_FONT
+    ws["A1"].alignment = Alignment(horizontal="center", vertical="center")
+    ws.row_dimensions[1].height = 30
+    widths = {"center_id": 17, "center_name": 34, "remarks": 24}
+    header_row = 2
+    _style_header(ws, header_row, [f.header for f in fields], [widths.get(f.key, 13) for f in fields],
+                  [f.required or f.key in ("center_id", "year") for f in fields])
+    ws.freeze_panes = f"C{header_row + 1}"
+    ws.row_dimensions[header_row].height = 54
+    first, lastrow = header_row + 1, header_row + 500
+    for j, f in enumerate(fields, start=1):
+        if f.type == "bool":
+            _dropdown(ws, lists, f.label, ("是", "否"), j, first, lastrow)
+        elif f.type == "shared":
+            _dropdown(ws, lists, f.label, annual_core.SHARED_CHOICES, j, first, lastrow)
+        elif f.type == "date":
+            for r in range(first, lastrow + 1):
+                ws.cell(row=r, column=j).number_format = "yyyy-mm-dd"
+    ws.cell(row=header_row, column=4).comment = Comment(
+        f"{year}年度报告须在{format_zh((config.annual if config else AnnualConfig()).deadline(year))}前报送；"
+        "未报送的留空。", "tic 模板")
+    if config is not None:
+        db = Path(ledger_path or config.ledger_path)
+        if db.is_file():
+            with open_ledger(config, command="template annual", write=False, path=db) as led:
+                rows = led.conn.execute("SELECT center_id, name FROM centers WHERE status = ? AND"
+                                        " (approved_year IS NULL OR approved_year <= ?) ORDER BY center_id",
+                                        (RUNNING, year)).fetchall()
+            for i, r in enumerate(rows, start=first):
+                for j, v in enumerate((None, r["center_id"], r["name"], year), start=1):
+                    ws.cell(row=i, column=j, value=v)
+    notes = wb.create_sheet("填表说明")
+    notes.column_dimensions["A"].width = 18
+    notes.column_dimensions["B"].width = 100
+    notes["A1"] = "年度报告汇总表填表说明"
+    notes["A1"].font = TITLE_FONT
+    text = [
+        ("适用", "《石家庄市技术创新中心建设与运行管理办法》第二十九条：每个运行中的技术创新中心每年报送一次年度报告；一行一个中心。"),
+        ("报送日期", "市科学技术局收到年度报告的日期；未报送的留空。逾期报送视为未按时报送（第三十八条第（一）项）。"),
+        ("管理委员会", "本年度管理委员会会议次数，每年至少一次（第十四条）。"),
+        ("技术指导委员会", "7至11人；其中依托单位和共建单位人员不超过三分之一；主任由外单位专家担任；每年至少开会一次（第十五条）。"),
+        ("中心主任", "年龄不超过60周岁（按报告年度12月31日计算）、不兼任其他平台负责人、每年在中心工作不少于8个月（第十六条）。"),
+        ("专职管理人员", "至少一名（第十九条）。"),
+        ("大型仪器", "纳入省、市大型仪器设备共享平台填“是”；没有大型仪器填“无大型仪器”（第二十条）。"),
+        ("核查", "运行 tic annual 本文件；问题标注在对应单元格，并生成“未报送或逾期”清单。"),
+    ]
+    for r, (a, b) in enumerate(text, start=3):
+        notes.cell(row=r, column=1, value=a).font = HEADER_FONT
+        notes.cell(row=r, column=2, value=b).alignment = Alignment(wrap_text=True, vertical="top")
+    wb.defined_names["TIC_TEMPLATE"] = DefinedName("TIC_TEMPLATE", attr_text=f'"{ANNUAL_TEMPLATE_VERSION}"')
+    write_with(Path(path), wb.save)
+    return Path(path)
+
+
