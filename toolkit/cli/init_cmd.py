@@ -7,8 +7,8 @@ from pathlib import Path
 import click
 
 from toolkit.adapters.config_file import DEFAULT_NAME
-from toolkit.errors import ConfigError
 from toolkit.cli.common import echo, guarded
+from toolkit.errors import ConfigError
 
 
 @click.command("init")
