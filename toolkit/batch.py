@@ -405,8 +405,12 @@ def _existing(d: Path, stem: str, suffix: str | None = None) -> list[Path]:
 
 def _write_logs(report: RunReport, logs: Path) -> None:
     stamp = report.started.replace("-", "").replace(":", "").replace(" ", "-")
-    text_log = logs / f"运行-{stamp}.txt"
-    json_log = logs / f"运行-{stamp}.json"
+    n, suffix = 1, ""
+    while (logs / f"运行-{stamp}{suffix}.txt").exists() or (logs / f"运行-{stamp}{suffix}.json").exists():
+        n += 1
+        suffix = f"-{n}"  # two runs in the same second never overwrite each other's log
+    text_log = logs / f"运行-{stamp}{suffix}.txt"
+    json_log = logs / f"运行-{stamp}{suffix}.json"
     report.log_files = [text_log, json_log]
     write_text(text_log, "\r\n".join(report.lines()) + "\r\n", encoding="utf-8-sig")
     write_text(json_log, json.dumps(report.to_dict(), ensure_ascii=False, indent=1) + "\n")

@@ -7,6 +7,7 @@ and can be overridden in the config file. Nothing here reads a file: see
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -77,7 +78,8 @@ class Config:
     @property
     def ledger_path(self) -> Path:
         path = self.ledger.path or Path("tic-ledger.sqlite")
-        return path if path.is_absolute() else self.base_dir / path
+        # normpath, not resolve(): "2026年度/../tic-ledger.sqlite" → "tic-ledger.sqlite", without touching the disk
+        return Path(os.path.normpath(path if path.is_absolute() else self.base_dir / path))
 
     @property
     def letter_date(self) -> date:

@@ -1,0 +1,149 @@
+"""The monthly batch over a cycle folder, and the demo (issue 7)."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import sqlite3
+
+from click.testing import CliRunner
+
+from tests.conftest import good_row, write_intake
+from toolkit.adapters.config_file import load_config
+from toolkit.batch import CITY_WORKBOOK, run_cycle
+from toolkit.cli.main import cli
+from toolkit.cycle import FOLDERS, folder, init_cycle
+from toolkit.demo import run_demo
+from toolkit.intake import validate_file
+from toolkit.submission import collect_folder, submit_file
+
+
+def snapshot(root) -> dict[str, bytes]:  # type: ignore[no-untyped-def]
+    return {p.relative_to(root).as_posix(): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
+
+
+def test_init_creates_the_documented_layout(tmp_path):
+    cycle = tmp_path / "2026年度"
+    result = CliRunner().invoke(cli, ["init", str(cycle)])
+    assert result.exit_code == 0, result.output
+    for f in FOLDERS:
+        assert (cycle / f.name / "说明.txt").is_file()
+    assert load_config(cycle / "tic.toml").ledger_path == (tmp_path / "tic-ledger.sqlite").resolve()
+    again = CliRunner().invoke(cli, ["init", str(cycle)])
+    assert again.exit_code == 2 and "已经是周期文件夹" in again.output
+
+
+def test_demo_runs_a_whole_cycle_and_a_rerun_does_nothing(tmp_path):
+    lines: list[str] = []
+    assert run_demo(tmp_path, lines.append) == 0
+    cycle = tmp_path / "2026年度"
+    text = "\n".join(lines)
+    assert "到哪里看结果" in text and "无法读取" in text
+    city = folder(cycle, "city") / CITY_WORKBOOK
+    assert city.is_file()
+    letters = json.loads((folder(cycle, "letters") / "letters.json").read_text(encoding="utf-8"))
+    kinds = sorted({e["kind"] for e in letters["letters"]})
+    assert kinds == ["approval", "approval_notice", "rectification", "retire", "revocation", "reward"]
+    numbers = [e["doc_number"] for e in letters["letters"]]
+    assert len(numbers) == len(set(numbers))
+    decisions = json.loads((folder(cycle, "decisions") / "处置决定-2026.json").read_text(encoding="utf-8"))
+    outcome = {c["center_id"]: c["outcome"] for c in decisions["centers"]}
+    assert outcome["SJZTIC-2019-002"] == "revoke" and outcome["SJZTIC-2020-002"] == "rectify"
+    assert outcome["SJZTIC-2017-001"] == "retire" and outcome["SJZTIC-2017-002"] == "reward"
+
+    # the outputs agree with the single commands
+    config = load_config(cycle / "tic.toml")
+    single = collect_folder(folder(cycle, "inbox"), config)
+    stored = json.loads(city.with_suffix(".json").read_text(encoding="utf-8"))
+    assert single.to_dict()["summary"] == stored["summary"]
+    assert [r["verdict"] for r in single.to_dict()["rows"]] == [r["verdict"] for r in stored["rows"]]
+
+    before = snapshot(cycle)
+    db_before = (tmp_path / "tic-ledger.sqlite").read_bytes()
+    second = run_cycle(cycle)
+    assert not second.did_anything
+    assert "没有新的或变化的文件" in "\n".join(second.lines())
+    after = snapshot(cycle)
+    new = set(after) - set(before)
+    assert all(name.startswith("运行日志/") for name in new)  # only the run's own log
+    assert {k: v for k, v in after.items() if k in before} == before
+    with sqlite3.connect(tmp_path / "tic-ledger.sqlite") as conn:
+        assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+        assert conn.execute("SELECT count(*) FROM letters").fetchone()[0] == len(numbers)
+    assert db_before  # the ledger exists in the working folder
+
+
+def test_new_district_file_only_that_is_processed_and_dry_run_writes_nothing(tmp_path, config):
+    cycle = tmp_path / "c"
+    init_cycle(cycle)
+    shutil.copyfile(cycle / "tic.toml", tmp_path / "keep.toml")
+    src = write_intake(tmp_path / "a.xlsx", [good_row()])
+    submit_file(src, "长安区", load_config(cycle / "tic.toml"), folder(cycle, "inbox"))
+    first = run_cycle(cycle)
+    assert [s.key for s in first.steps if s.ran] == ["collect", "register", "decide", "letters"]
+    assert first.status == 0, first.lines()
+
+    row = good_row(district="桥西区", center_name="石家庄市乙技术创新中心", key_field="新材料",
+                   reg_place="石家庄市桥西区中华大街1号")
+    src2 = write_intake(tmp_path / "b.xlsx", [row])
+    submit_file(src2, "桥西区", load_config(cycle / "tic.toml"), folder(cycle, "inbox"))
+    before = snapshot(tmp_path)
+    dry = CliRunner().invoke(cli, ["run", str(cycle), "--dry-run"])
+    assert dry.exit_code == 0
+    assert "试运行" in dry.output and "将汇总 2 个文件" in dry.output
+    assert snapshot(tmp_path) == before
+
+    second = run_cycle(cycle)
+    ran = [s.key for s in second.steps if s.ran]
+    assert ran[0] == "collect" and "evaluate" not in ran and "ledger_import" not in ran
+    city = json.loads((folder(cycle, "city") / "市局汇总.json").read_text(encoding="utf-8"))
+    assert city["summary"]["rows"] == 2
+
+
+def test_broken_file_among_good_ones(tmp_path):
+    cycle = tmp_path / "c"
+    init_cycle(cycle)
+    config = load_config(cycle / "tic.toml")
+    src = write_intake(tmp_path / "a.xlsx", [good_row()])
+    submit_file(src, "长安区", config, folder(cycle, "inbox"))
+    (folder(cycle, "inbox") / "坏.xlsx").write_bytes(b"not a workbook")
+    (folder(cycle, "scores") / "打分表.xlsx").write_bytes(b"PK\x03\x04 truncated")
+    report = run_cycle(cycle)
+    assert report.status == 2
+    text = "\n".join(report.lines())
+    assert "坏.xlsx" in text and "打分表.xlsx" in text
+    collected = json.loads((folder(cycle, "city") / "市局汇总.json").read_text(encoding="utf-8"))
+    assert collected["summary"]["rows"] == 1 and validate_file(src, config).rows[0].verdict.value == "eligible"
+    assert (folder(cycle, "logs")).glob("运行-*.json")
+
+
+def test_a_held_ledger_lock_stops_the_run_in_one_sentence(tmp_path):
+    from toolkit.adapters.ledger import ledger_lock
+
+    cycle = tmp_path / "c"
+    init_cycle(cycle)
+    config = load_config(cycle / "tic.toml")
+    src = write_intake(tmp_path / "a.xlsx", [good_row()])
+    submit_file(src, "长安区", config, folder(cycle, "inbox"))
+    import multiprocessing as mp
+
+    ready, done = mp.Event(), mp.Event()
+    proc = mp.get_context("fork").Process(target=_hold_lock, args=(str(cycle / "tic.toml"), ready, done))
+    proc.start()
+    try:
+        assert ready.wait(10)
+        report = run_cycle(cycle)
+        assert report.status == 2 and report.fatal and "台账正由" in report.fatal
+        assert not (folder(cycle, "city") / CITY_WORKBOOK).exists()
+    finally:
+        done.set()
+        proc.join(10)
+    assert ledger_lock  # imported for the child
+
+
+def _hold_lock(config_path, ready, done) -> None:  # type: ignore[no-untyped-def]
+    from toolkit.adapters.ledger import ledger_lock
+
+    with ledger_lock(load_config(config_path), command="测试"):
+        ready.set()
+        done.wait(10)
