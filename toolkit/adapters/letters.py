@@ -1,0 +1,690 @@
+"""Official letters in bulk: render the Word templates from the ledger, number them, write them safely.
+
+:func:`issue_letters` is what ``tic letters``, the monthly batch and the Excel buttons call:
+
+1. plan the cycle's letters from the ledger (:mod:`toolkit.adapters.letter_plan`);
+2. check every template against the data before anything is numbered (a field the
+   data lacks stops the run with a :class:`~toolkit.errors.TemplateError` naming it);
+3. inside the ledger's one write transaction, for each letter: a letter already issued
+   for the same (kind, center, cycle, subject) is kept — same number, same file,
+   ``new: false`` (restored byte for byte if its file is missing and the data is
+   unchanged) —, otherwise the next 发文字号 is allocated, the letter rendered and
+   written as a new file (never over an existing one) and recorded; ``reissue`` gives
+   a new number and marks the old letter superseded;
+4. after the commit: PDFs (LibreOffice), ``manifest.xlsx`` and per-district zips.
+
+Files written before a failed commit are removed again, so the ledger and the folder agree.
+
+Rendering: docxtpl in a :class:`~jinja2.sandbox.SandboxedEnvironment` with autoescape and
+:class:`~jinja2.StrictUndefined` — values are data ("&", "<", "{{" print as themselves),
+a template cannot run code, a missing field is an error, never a blank. A new
+``DocxTemplate`` per letter from template bytes loaded once per run; the output zip is
+written with fixed timestamps so the same data always gives the same bytes (and SHA-256).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import re
+import unicodedata
+import zipfile
+from collections.abc import Callable, Collection, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from docxtpl import DocxTemplate
+from jinja2 import StrictUndefined
+from jinja2 import TemplateError as JinjaTemplateError
+from jinja2.exceptions import SecurityError, TemplateSyntaxError, UndefinedError
+from jinja2.sandbox import SandboxedEnvironment
+
+from toolkit import __version__
+from toolkit.adapters.atomic import write_bytes, write_with
+from toolkit.adapters.ledger import now_text, open_ledger
+from toolkit.adapters.letter_plan import (
+    KIND_ZH,
+    KINDS,
+    LETTER_FIELDS,
+    PlannedLetter,
+    PlanProblem,
+    plan_letters,
+)
+from toolkit.adapters.letter_register import (
+    LetterKey,
+    LetterRecord,
+    current_letter,
+    format_doc_number,
+    letters_of_cycle,
+    next_seq,
+    record_letter,
+    recorded_files,
+    sequence_gaps,
+)
+from toolkit.adapters.pdf import MISSING, convert_to_pdf, find_soffice
+from toolkit.core.config import Config
+from toolkit.core.dates import format_zh
+from toolkit.errors import InputFileError, OutputError, TemplateError
+from toolkit.resources import templates_dir
+
+FIXED_ZIP_TIME = (1980, 1, 1, 0, 0, 0)
+ZIP_FOLDER = "按区县打包"
+MANIFEST = "manifest.xlsx"
+NAME_PART_MAX = 30  # characters of a center name in a file name
+_FORBIDDEN = re.compile(r'[\\/:*?"<>|\x00-\x1f\x7f-\x9f]')
+_RESERVED = {"CON", "PRN", "AUX", "NUL", *(f"COM{i}" for i in range(1, 10)), *(f"LPT{i}" for i in range(1, 10))}
+
+Progress = Callable[[str, int, int], None]  # (phase "docx" | "pdf", done, total)
+
+
+# ------------------------------------------------------------------ rendering
+
+
+class LetterEnvironment(SandboxedEnvironment):
+    """The sandboxed, autoescaping, strict Jinja environment of the letters.
+
+    It keeps the compiled XML of each template for the run: every letter of a kind
+    has the same template source, so it is compiled once instead of once per letter.
+    """
+
+    def __init__(self) -> None:
+        super().__init__(autoescape=True, undefined=StrictUndefined)
+        self._compiled: dict[str, Any] = {}
+
+    def from_string(self, source: Any, globals: Any = None, template_class: Any = None) -> Any:  # noqa: A002
+        if globals is not None or template_class is not None or not isinstance(source, str):
+            return super().from_string(source, globals, template_class)
+        compiled = self._compiled.get(source)
+        if compiled is None:
+            compiled = super().from_string(source)
+            if len(self._compiled) < 64:
+                self._compiled[source] = compiled
+        return compiled
+
+
+def _missing_field(exc: UndefinedError) -> str:
+    text = str(exc)
+    m = re.search(r"'([^']+)' is undefined", text) or re.search(r"has no attribute '([^']+)'", text)
+    return m.group(1) if m else text
+
+
+def _template_error(name: str, exc: Exception) -> TemplateError:
+    if isinstance(exc, UndefinedError):
+        return TemplateError(f"公文模板“{name}”使用了数据中没有的字段“{_missing_field(exc)}”，未生成该公文；"
+                             "请检查模板中的字段名（可运行 tic letters check 检查）。")
+    if isinstance(exc, SecurityError):
+        return TemplateError(f"公文模板“{name}”含有不允许的代码（{exc}），已拒绝生成。")
+    if isinstance(exc, TemplateSyntaxError):
+        return TemplateError(f"公文模板“{name}”中的字段写法有误（{exc.message}），请检查 {{{{ }}}} 和 {{% %}} 是否成对。")
+    return TemplateError(f"公文模板“{name}”无法生成公文：{exc}。")
+
+
+def normalise_docx(data: bytes) -> bytes:
+    """The same .docx with fixed member timestamps: identical content gives identical bytes."""
+    src = zipfile.ZipFile(io.BytesIO(data))
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
+        for info in src.infolist():
+            fixed = zipfile.ZipInfo(info.filename, date_time=FIXED_ZIP_TIME)
+            fixed.compress_type = zipfile.ZIP_DEFLATED
+            fixed.external_attr = 0o600 << 16
+            dst.writestr(fixed, src.read(info.filename))
+    return out.getvalue()
+
+
+_XML_INVALID = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+
+
+def xml_safe(value: Any) -> Any:
+    """A context value without the control characters XML cannot carry (they come from Excel cells)."""
+    if isinstance(value, str):
+        return _XML_INVALID.sub("", value)
+    if isinstance(value, Mapping):
+        return {k: xml_safe(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [xml_safe(v) for v in value]
+    return value
+
+
+def render_letter(template: bytes, context: Mapping[str, Any], *, name: str = "模板",
+                  env: LetterEnvironment | None = None) -> bytes:
+    """Fill one letter from ``template`` (.docx bytes); raises :class:`TemplateError` naming a missing field."""
+    try:
+        doc = DocxTemplate(io.BytesIO(template))
+        doc.render(xml_safe(context), jinja_env=env or LetterEnvironment())
+        buf = io.BytesIO()
+        doc.save(buf)
+    except JinjaTemplateError as exc:
+        raise _template_error(name, exc) from None
+    except (zipfile.BadZipFile, KeyError) as exc:
+        raise TemplateError(f"公文模板“{name}”不是有效的 Word 文件（.docx）或已损坏：{exc}。") from None
+    except Exception as exc:  # an expression in the template failed (e.g. division by zero)
+        raise TemplateError(f"公文模板“{name}”无法生成公文：{type(exc).__name__}: {exc}。") from None
+    return normalise_docx(buf.getvalue())
+
+
+def template_fields(template: bytes, *, name: str = "模板") -> set[str]:
+    """The fields a template uses (loop variables excluded)."""
+    try:
+        doc = DocxTemplate(io.BytesIO(template))
+        return set(doc.get_undeclared_template_variables(jinja_env=LetterEnvironment()))
+    except JinjaTemplateError as exc:
+        raise _template_error(name, exc) from None
+    except (zipfile.BadZipFile, KeyError, ValueError) as exc:
+        raise TemplateError(f"“{name}”不是有效的 Word 文件（.docx）或已损坏：{exc}。") from None
+
+
+def kind_of_template(path: Path) -> str | None:
+    """The kind a template file is for, from its name (``revocation.docx`` → revocation)."""
+    stem = path.stem.lower()
+    return stem if stem in KINDS else None
+
+
+def check_template(path: Path | str, kind: str | None = None) -> tuple[list[str], list[str]]:
+    """``(missing_in_data, unused_data_fields)`` of a template for ``kind`` (from the file name when None).
+
+    ``missing_in_data``: fields the template uses that the data of that kind does not
+    provide (each would stop the run); ``unused_data_fields``: what the data offers that
+    the template does not print.
+    """
+    path = Path(path)
+    kind = kind or kind_of_template(path)
+    if kind is None:
+        raise TemplateError(f"无法从文件名“{path.name}”判断公文类别，请用 --kind 指定（{'、'.join(KINDS)}）。")
+    if kind not in LETTER_FIELDS:
+        raise TemplateError(f"未知的公文类别“{kind}”，可用的类别为：{'、'.join(KINDS)}。")
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise InputFileError(path, f"无法读取公文模板“{path}”：{exc.strerror or exc}。", reason="unreadable") from None
+    used = template_fields(data, name=path.name)
+    provided = LETTER_FIELDS[kind]
+    return sorted(used - provided), sorted(provided - used)
+
+
+def load_template(kind: str, template_dir: Path | None = None) -> tuple[Path, bytes]:
+    """The template of ``kind``: ``<template_dir>/<kind>.docx`` when present, else the bundled one."""
+    candidates = [Path(template_dir) / f"{kind}.docx"] if template_dir else []
+    candidates.append(templates_dir() / f"{kind}.docx")
+    for path in candidates:
+        if path.is_file():
+            try:
+                return path, path.read_bytes()
+            except OSError as exc:
+                raise TemplateError(f"无法读取公文模板“{path}”：{exc.strerror or exc}。") from None
+    raise TemplateError(f"找不到“{KIND_ZH.get(kind, kind)}”的公文模板 {kind}.docx（已查找：{'、'.join(map(str, candidates))}）。")
+
+
+# ------------------------------------------------------------------ file names
+
+
+def safe_component(text: str) -> str:
+    """Text made safe as (part of) a Windows file name: no \\ / : * ? " < > |, control characters or ``..``."""
+    text = unicodedata.normalize("NFC", str(text))
+    text = _FORBIDDEN.sub("", text)
+    text = " ".join(text.split())
+    while ".." in text:
+        text = text.replace("..", ".")
+    return text.strip(" .")
+
+
+def shorten(text: str, limit: int = NAME_PART_MAX) -> str:
+    """Keep a long name readable within ``limit`` characters: the head, “…”, the tail."""
+    if len(text) <= limit:
+        return text
+    tail = min(len("技术创新中心") + 4, limit // 2)
+    return text[: limit - tail - 1] + "…" + text[-tail:]
+
+
+def letter_file_stem(kind: str, center_id: str | None, center_name: str | None, cycle_year: int,
+                     extra: str = "") -> str:
+    """``撤销通知-SJZTIC-2019-002-石家庄市…技术创新中心`` (the notice: ``认定通知-2026年度``)."""
+    parts = [KIND_ZH[kind]]
+    if center_id is None:
+        parts.append(f"{cycle_year}年度")
+    else:
+        parts.append(safe_component(center_id)[:40])
+        if extra:
+            parts.append(shorten(safe_component(extra), 12))
+        if center_name:
+            parts.append(shorten(safe_component(center_name)))
+    stem = "-".join(p for p in parts if p) or "公文"
+    if stem.split(".")[0].upper() in _RESERVED:
+        stem = "_" + stem
+    return stem
+
+
+def unique_file_name(out_dir: Path, stem: str, suffix: str, taken: set[str]) -> str:
+    """``stem + suffix``, or ``stem-2 + suffix`` … — never a name on disk or already recorded."""
+    n = 1
+    while True:
+        name = f"{stem}{suffix}" if n == 1 else f"{stem}-{n}{suffix}"
+        if name.lower() not in taken and not (out_dir / name).exists():
+            return name
+        n += 1
+
+
+def write_new(target: Path, data: bytes) -> None:
+    """Write a letter atomically; an existing file is never overwritten."""
+    if target.exists():
+        raise OutputError(f"文件“{target}”已存在，未覆盖（已印发的公文不会被覆盖）。")
+    write_bytes(target, data)
+
+
+def sha256_of(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+# ------------------------------------------------------------------ the report
+
+
+@dataclass
+class LetterEntry:
+    """One letter of a run (report.md § Letters written)."""
+
+    kind: str
+    center_id: str | None
+    center_name: str | None
+    districts: tuple[str, ...]
+    doc_number: str
+    file: str
+    sha256: str
+    new: bool
+    issued_at: str
+    supersedes: str | None = None  # the 文号 this re-issue replaces
+    restored: bool = False  # an issued letter whose missing file was written again, byte for byte
+    pdf: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "kind": self.kind,
+            "center_id": self.center_id,
+            "center_name": self.center_name,
+            "district": self.districts[0] if len(self.districts) == 1 and self.center_id else None,
+            "doc_number": self.doc_number,
+            "file": self.file,
+            "sha256": self.sha256,
+            "new": self.new,
+            "issued_at": self.issued_at,
+        }
+        if self.supersedes:
+            out["supersedes"] = self.supersedes
+        if self.restored:
+            out["restored"] = True
+        if self.pdf:
+            out["pdf"] = self.pdf
+        return out
+
+
+@dataclass
+class LettersReport:
+    """The result of :func:`issue_letters`; ``to_dict()`` is report.md's "letters" report."""
+
+    year: int
+    letter_date: str
+    out_dir: Path
+    letters: list[LetterEntry] = field(default_factory=list)
+    problems: list[PlanProblem] = field(default_factory=list)
+    manifest: str | None = None
+    zips: list[str] = field(default_factory=list)
+    gaps: list[int] = field(default_factory=list)
+    doc_prefix: str = ""
+    doc_year: int = 0
+
+    @property
+    def new(self) -> list[LetterEntry]:
+        return [e for e in self.letters if e.new]
+
+    @property
+    def exit_status(self) -> int:
+        """0 when every letter the cycle calls for exists; 1 when some could not be written."""
+        return 1 if self.problems else 0
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "report": "letters",
+            "schema_version": 1,
+            "tool_version": __version__,
+            "year": self.year,
+            "letter_date": self.letter_date,
+            "summary": {
+                "letters": len(self.letters),
+                "new": len(self.new),
+                "existing": len(self.letters) - len(self.new),
+                "reissued": sum(1 for e in self.letters if e.supersedes),
+                "problems": len(self.problems),
+            },
+            "letters": [e.to_dict() for e in self.letters],
+            "problems": [p.to_dict() for p in self.problems],
+            "manifest": self.manifest,
+            "zips": list(self.zips),
+        }
+
+    def summary_lines(self) -> list[str]:
+        """The Chinese summary ``tic letters`` prints."""
+        new = self.new
+        lines = [f"{self.year}年度公文：共{len(self.letters)}件，本次新印发{len(new)}件，"
+                 f"已印发（未重复发文）{len(self.letters) - len(new)}件；输出文件夹：{self.out_dir}"]
+        counts: dict[str, int] = {}
+        for e in new:
+            counts[e.kind] = counts.get(e.kind, 0) + 1
+        if counts:
+            lines.append("  新印发：" + "，".join(f"{KIND_ZH[k]}{n}件" for k, n in counts.items()))
+            lines.append(f"  文号：{new[0].doc_number} 至 {new[-1].doc_number}" if len(new) > 1
+                         else f"  文号：{new[0].doc_number}")
+        for e in self.letters:
+            if e.supersedes:
+                lines.append(f"  重新印发：{e.doc_number}（代替 {e.supersedes}）{e.file}")
+            if e.restored:
+                lines.append(f"  已补写缺失的文件：{e.file}（{e.doc_number}）")
+        if self.gaps:
+            shown = "、".join(str(g) for g in self.gaps[:10]) + ("等" if len(self.gaps) > 10 else "")
+            lines.append(f"提示：{format_doc_number(self.doc_prefix, self.doc_year, 1)[:-2]}…号中第{shown}号"
+                         "不在台账中（可能是手工编号），本工具不会使用这些号。")
+        for p in self.problems:
+            lines.append(f"未生成：{p.message}")
+        if self.manifest:
+            lines.append(f"清单：{self.out_dir / self.manifest}")
+        for z in self.zips:
+            lines.append(f"打包：{self.out_dir / z}")
+        return lines
+
+
+# ------------------------------------------------------------------ issue_letters
+
+
+def _load_evaluation(evaluation: Path | str | Mapping[str, Any] | None) -> dict[str, Any] | None:
+    if evaluation is None or isinstance(evaluation, Mapping):
+        return dict(evaluation) if evaluation is not None else None
+    path = Path(evaluation)
+    try:
+        data = json.loads(path.read_text(encoding="utf-8-sig"))
+    except OSError as exc:
+        raise InputFileError(path, f"无法读取评估结果“{path}”：{exc.strerror or exc}。") from None
+    except ValueError:
+        raise InputFileError(path, f"“{path}”不是有效的 JSON 文件（应为 tic evaluate --json 生成的评估结果）。",
+                             reason="not-json") from None
+    if not isinstance(data, dict) or data.get("report") != "evaluation":
+        raise InputFileError(path, f"“{path}”不是评估结果（应为 tic evaluate --json 生成的 JSON）。", reason="no-form")
+    return data
+
+
+def _evaluation_from_ledger(conn: Any, config: Config) -> dict[str, Any] | None:
+    """The evaluation report the ledger's evaluations of the cycle were recorded from, when it is a JSON file."""
+    for (source,) in conn.execute("SELECT DISTINCT source FROM evaluations WHERE year = ? AND source IS NOT NULL",
+                                  (config.year,)):
+        path = Path(source)
+        for candidate in (path, config.base_dir / path.name):
+            if candidate.suffix.lower() == ".json" and candidate.is_file():
+                try:
+                    data = json.loads(candidate.read_text(encoding="utf-8-sig"))
+                except (OSError, ValueError):
+                    continue
+                if isinstance(data, dict) and data.get("report") == "evaluation" and data.get("year", config.year) == config.year:
+                    return data
+    return None
+
+
+def _check_kinds(kinds: Collection[str] | None) -> list[str] | None:
+    if not kinds:
+        return None
+    unknown = [k for k in kinds if k not in KINDS]
+    if unknown:
+        raise TemplateError(f"未知的公文类别“{'、'.join(unknown)}”，可用的类别为：{'、'.join(KINDS)}。")
+    return list(dict.fromkeys(kinds))
+
+
+def issue_letters(
+    config: Config,
+    out_dir: Path | str,
+    kinds: Collection[str] | None = None,
+    pdf: bool = False,
+    zip_by_district: bool = False,
+    reissue: bool = False,
+    ledger_path: Path | None = None,
+    *,
+    center_ids: Collection[str] | None = None,
+    evaluation: Path | str | Mapping[str, Any] | None = None,
+    template_dir: Path | None = None,
+    progress: Progress | None = None,
+) -> LettersReport:
+    """Issue every letter ``config.year`` calls for (see the module docstring); returns what was done.
+
+    ``center_ids`` limits the run to those centers (with ``reissue``: re-issue only theirs);
+    ``evaluation`` is the cycle's evaluation report (path or dict) for the rectification
+    notices' weakest dimensions (default: the JSON the evaluations were recorded from, if
+    it lies in the cycle folder); ``template_dir`` holds edited templates (``<kind>.docx``).
+    """
+    wanted = _check_kinds(kinds)
+    out_dir = Path(out_dir)
+    if pdf and find_soffice() is None:
+        raise OutputError(MISSING)
+    eval_report = _load_evaluation(evaluation)
+    prefix, doc_year = config.letters.prefix, config.letter_date.year
+    report = LettersReport(config.year, format_zh(config.letter_date), out_dir, doc_prefix=prefix, doc_year=doc_year)
+    env = LetterEnvironment()
+    templates: dict[str, tuple[Path, bytes]] = {}
+    written: list[Path] = []
+    manifest_rows: list[dict[str, Any]] = []
+    db = Path(ledger_path or config.ledger_path)
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise OutputError(f"无法创建输出文件夹“{out_dir}”：{exc.strerror or exc}。") from None
+    try:
+        with open_ledger(config, command="letters", path=db, create=False) as led:
+            conn = led.conn
+            if eval_report is None:
+                eval_report = _evaluation_from_ledger(conn, config)
+            plan = plan_letters(conn, config, wanted, evaluation=eval_report, center_ids=center_ids)
+            for problem in plan.problems:  # a letter issued before needs no facts now: it is kept as it is
+                issued = None if reissue or problem.center_id is None else current_letter(
+                    conn, LetterKey(problem.kind, problem.center_id, config.year))
+                if issued is None:
+                    report.problems.append(problem)
+                else:
+                    report.letters.append(_entry_of_record(conn, issued))
+            for kind in dict.fromkeys(p.kind for p in plan.letters):
+                templates[kind] = load_template(kind, template_dir)
+                path, data = templates[kind]
+                missing = sorted(template_fields(data, name=path.name) - LETTER_FIELDS[kind])
+                if missing:
+                    raise TemplateError(f"公文模板“{path}”使用了数据中没有的字段“{'、'.join(missing)}”，"
+                                        "未生成任何公文；请改正模板（可运行 tic letters check 检查）。")
+            taken = {f.lower() for f in recorded_files(conn)}
+            issued_at = now_text()
+            audits: list[tuple[str, str]] = []
+            total = len(plan.letters)
+            for done, item in enumerate(plan.letters, start=1):
+                entry = _issue_one(conn, item, templates[item.kind], env, out_dir, prefix, doc_year, issued_at,
+                                   reissue, taken, written, report)
+                if entry is not None:
+                    report.letters.append(entry)
+                    if entry.new:
+                        audits.append(("印发公文", f"{entry.doc_number} {KIND_ZH[entry.kind]} "
+                                       f"{entry.center_id or '（通知）'} {entry.file}"
+                                       + (f"，代替 {entry.supersedes}" if entry.supersedes else "")))
+                if progress is not None:
+                    progress("docx", done, total)
+            order = {k: i for i, k in enumerate(KINDS)}
+            report.letters.sort(key=lambda e: (order[e.kind], e.center_id or ""))
+            report.gaps = sequence_gaps(conn, prefix, doc_year)
+            led.audit_many(audits or [("印发公文", f"{config.year}年度：无新公文（{len(report.letters)}件已印发）")])
+            manifest_rows = _manifest_rows(conn, config.year, out_dir, report)
+    except BaseException:
+        for path in written:
+            try:
+                path.unlink()
+            except OSError:
+                pass
+        raise
+
+    if pdf:
+        _make_pdfs(report, out_dir, progress)
+        by_file = {e.file: e for e in report.letters}
+        for row in manifest_rows:
+            if row["file"] in by_file:
+                row["pdf"] = by_file[row["file"]].pdf
+            elif (out_dir / (Path(row["file"]).stem + ".pdf")).is_file():
+                row["pdf"] = Path(row["file"]).stem + ".pdf"
+    write_manifest(out_dir / MANIFEST, manifest_rows)
+    report.manifest = MANIFEST
+    if zip_by_district:
+        report.zips = write_district_zips(out_dir, report.letters)
+    return report
+
+
+def _issue_one(
+    conn: Any,
+    item: PlannedLetter,
+    template: tuple[Path, bytes],
+    env: LetterEnvironment,
+    out_dir: Path,
+    prefix: str,
+    doc_year: int,
+    issued_at: str,
+    reissue: bool,
+    taken: set[str],
+    written: list[Path],
+    report: LettersReport,
+) -> LetterEntry | None:
+    path, data = template
+    key = LetterKey(*item.key)
+    existing = current_letter(conn, key)
+    if existing is not None and not reissue:
+        entry = LetterEntry(item.kind, item.center_id, item.center_name, item.districts, existing.doc_number,
+                            existing.file, existing.sha256, False, existing.issued_at)
+        target = out_dir / existing.file
+        if not target.exists():
+            content = render_letter(data, {**item.context, "doc_number": existing.doc_number}, name=path.name, env=env)
+            if sha256_of(content) == existing.sha256:
+                write_new(target, content)
+                written.append(target)
+                entry.restored = True
+            else:
+                report.problems.append(PlanProblem(item.kind, item.center_id, (
+                    f"{existing.doc_number}（{KIND_ZH[item.kind]}，{item.center_id or '全体'}）已于{existing.issued_at[:10]}"
+                    f"印发，文件“{existing.file}”不在输出文件夹中，且按现有台账数据生成的内容与当时不同，未重新生成；"
+                    "请找回原文件，或加 --reissue 重新印发。")))
+        return entry
+    seq = next_seq(conn, prefix, doc_year)
+    doc_number = format_doc_number(prefix, doc_year, seq)
+    content = render_letter(data, {**item.context, "doc_number": doc_number}, name=path.name, env=env)
+    extra = item.context.get("change_field", "") if item.kind == "change" else ""
+    stem = letter_file_stem(item.kind, item.center_id, item.center_name, item.cycle_year, extra)
+    name = unique_file_name(out_dir, stem, ".docx", taken)
+    digest = sha256_of(content)
+    record = record_letter(conn, key, prefix=prefix, doc_year=doc_year, seq=seq, file=name, sha256=digest,
+                           issued_at=issued_at, supersedes=existing)
+    target = out_dir / name
+    write_new(target, content)
+    written.append(target)
+    taken.add(name.lower())
+    return LetterEntry(item.kind, item.center_id, item.center_name, item.districts, record.doc_number, name, digest,
+                       True, issued_at, supersedes=existing.doc_number if existing is not None else None)
+
+
+def _entry_of_record(conn: Any, rec: LetterRecord) -> LetterEntry:
+    row = conn.execute("SELECT name, district FROM centers WHERE center_id = ?", (rec.center_id,)).fetchone()
+    name, district = (row[0], row[1]) if row is not None else (None, None)
+    return LetterEntry(rec.kind, rec.center_id, name, (district,) if district else (), rec.doc_number, rec.file,
+                       rec.sha256, False, rec.issued_at)
+
+
+def _manifest_rows(conn: Any, year: int, out_dir: Path, report: LettersReport) -> list[dict[str, Any]]:
+    """Every letter of the cycle whose file is in ``out_dir`` (earlier runs too), superseded ones marked."""
+    names = {r[0]: (r[1], r[2]) for r in conn.execute("SELECT center_id, name, district FROM centers")}
+    by_file = {e.file: e for e in report.letters}
+    rows = []
+    for rec in letters_of_cycle(conn, year):
+        if rec.file not in by_file and not (out_dir / rec.file).is_file():
+            continue
+        name, district = names.get(rec.center_id, (None, None)) if rec.center_id else ("（批量通知）", None)
+        entry = by_file.get(rec.file)
+        rows.append({
+            "kind": rec.kind, "center_id": rec.center_id, "center_name": name, "district": district,
+            "doc_number": rec.doc_number, "file": rec.file, "sha256": rec.sha256, "issued_at": rec.issued_at,
+            "new": bool(entry and entry.new and entry.doc_number == rec.doc_number),
+            "superseded": rec.superseded_by is not None, "pdf": None,
+        })
+    return rows
+
+
+MANIFEST_HEADERS = ("类别", "中心编号", "中心名称", "县（市、区）", "发文字号", "文件", "PDF", "SHA-256", "印发时间",
+                    "本次新发", "状态")
+
+
+def write_manifest(path: Path, rows: list[dict[str, Any]]) -> None:
+    """``manifest.xlsx``: one row per letter (kind, center, 文号, file, checksum, time), written atomically."""
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "公文清单"
+    ws.append(list(MANIFEST_HEADERS))
+    for cell in ws[1]:
+        cell.font = Font(bold=True)
+    for r in rows:
+        ws.append([KIND_ZH.get(r["kind"], r["kind"]), r["center_id"] or "", r["center_name"] or "", r["district"] or "",
+                   r["doc_number"], r["file"], r["pdf"] or "", r["sha256"], r["issued_at"].replace("T", " "),
+                   "是" if r["new"] else "否", "已作废（已重新印发）" if r["superseded"] else "有效"])
+    for col, width in zip("ABCDEFGHIJK", (14, 18, 40, 14, 22, 60, 60, 66, 20, 10, 20), strict=True):
+        ws.column_dimensions[col].width = width
+    ws.freeze_panes = "A2"
+    ws.auto_filter.ref = f"A1:K{max(1, len(rows) + 1)}"
+    write_with(path, lambda tmp: wb.save(tmp))
+
+
+def _make_pdfs(report: LettersReport, out_dir: Path, progress: Progress | None) -> None:
+    todo = []
+    for e in report.letters:
+        pdf_name = Path(e.file).stem + ".pdf"
+        if (out_dir / pdf_name).is_file():
+            e.pdf = pdf_name
+        elif (out_dir / e.file).is_file():
+            todo.append(e)
+    if not todo:
+        return
+    done = 0
+
+    def tick(n: int) -> None:
+        nonlocal done
+        done += n
+        if progress is not None:
+            progress("pdf", done, len(todo))
+
+    pdfs = convert_to_pdf([out_dir / e.file for e in todo], progress=tick)
+    for e, p in zip(todo, pdfs, strict=True):
+        e.pdf = p.name
+
+
+def write_district_zips(out_dir: Path, letters: list[LetterEntry]) -> list[str]:
+    """One zip per district with its letters (and PDFs) for sending out; a batch notice goes into each."""
+    groups: dict[str, list[LetterEntry]] = {}
+    notices = [e for e in letters if e.center_id is None]
+    for e in letters:
+        if e.center_id is None:
+            continue
+        groups.setdefault(e.districts[0] if e.districts else "未注明区县", []).append(e)
+    for n in notices:
+        for d in n.districts:
+            groups.setdefault(d, [])
+    names = []
+    for district, entries in sorted(groups.items()):
+        members = [n for n in notices if district in n.districts or not n.districts] + entries
+        zip_name = f"{ZIP_FOLDER}/{safe_component(district) or '未注明区县'}.zip"
+        buf = io.BytesIO()
+        with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
+            for e in members:
+                for fname in filter(None, (e.file, e.pdf)):
+                    source = out_dir / fname
+                    if source.is_file():
+                        info = zipfile.ZipInfo(fname, date_time=FIXED_ZIP_TIME)
+                        info.compress_type = zipfile.ZIP_DEFLATED  # names stored as UTF-8 (flag 0x800)
+                        zf.writestr(info, source.read_bytes())
+        write_bytes(out_dir / zip_name, buf.getvalue())
+        names.append(zip_name)
+    return names
