@@ -128,8 +128,9 @@ def write_intake_template(path: Path, config: Config | None = None) -> Path:
     ws.page_setup.orientation = "landscape"
     ws.page_setup.paperSize = ws.PAPERSIZE_A3
     ws.sheet_properties.pageSetUpPr.fitToPage = True
-    ws.page_setup.fitToWidth = 1
+    ws.page_setup.fitToWidth = 3  # 39 columns: three A3 pages wide, the identity columns repeated
     ws.page_setup.fitToHeight = 0
+    ws.print_title_cols = "A:C"
 
     notes = wb.create_sheet("填表说明", 1)
     notes.column_dimensions["A"].width = 28

@@ -21,6 +21,7 @@ from openpyxl.worksheet.datavalidation import DataValidation
 from toolkit.adapters.atomic import write_with
 from toolkit.adapters.safety import open_workbook
 from toolkit.adapters.schema_check import field_specs
+from toolkit.adapters.xlstyle import FastStyle
 from toolkit.core.findings import SEVERITY_ZH, Severity, Verdict
 from toolkit.core.values import clean_text
 from toolkit.errors import InputFileError
@@ -36,6 +37,7 @@ HEAD_FONT = Font(name="宋体", size=10, bold=True, color="FFFFFF")
 HEAD_FILL = PatternFill("solid", fgColor="1F4E78")
 DECISION_FILL = PatternFill("solid", fgColor="C00000")
 BODY = Font(name="宋体", size=10)
+WRAP_TOP = Alignment(wrap_text=True, vertical="top")
 FILLS = {Verdict.ELIGIBLE: PatternFill("solid", fgColor="C6EFCE"), Verdict.REVIEW: PatternFill("solid", fgColor="FFEB9C"),
          Verdict.INELIGIBLE: PatternFill("solid", fgColor="FFC7CE")}
 STAMP_ZH = {"valid": "有效", "modified": "校验后被修改", "missing": "无标记", "stale": "标记过期"}
@@ -113,6 +115,7 @@ def write_city_workbook(report: CollectReport, path: Path, decisions: dict[tuple
     cfg = report.config
     specs = [s for s in field_specs("intake") if s.key not in ("seq", "district")]
     wb = Workbook()
+    style = FastStyle(wb)
     ws = wb.active
     ws.title = SUMMARY
     fixed = ["序号", "县（市、区）", "来源文件", "来源行号", "校验结论", "报送标记状态"]
@@ -151,11 +154,11 @@ def write_city_workbook(report: CollectReport, path: Path, decisions: dict[tuple
             values.append(decision)
             for i, v in enumerate(values, start=1):
                 c = ws.cell(row=line, column=i, value=v)
-                c.border, c.font = BOX, BODY
+                style(c, border=BOX, font=BODY)
                 if isinstance(v, datetime | date):
                     c.number_format = "yyyy-mm-dd"
-            ws.cell(row=line, column=5).fill = FILLS[r.verdict]
-            ws.cell(row=line, column=ncol - 1).alignment = Alignment(wrap_text=True, vertical="top")
+            style(ws.cell(row=line, column=5), fill=FILLS[r.verdict])
+            style(ws.cell(row=line, column=ncol - 1), alignment=WRAP_TOP)
     last = 3 + max(n, 1)
     dv = DataValidation(type="list", formula1='"是,否"', allow_blank=True, showInputMessage=True,
                         promptTitle=DECISION, prompt="市局决定是否批准建设：是 / 否。tic ledger register 读取此列。")
@@ -170,7 +173,7 @@ def write_city_workbook(report: CollectReport, path: Path, decisions: dict[tuple
     ws.print_title_cols = "A:F"
 
     _stats_sheet(wb, report)
-    _problems_sheet(wb, report)
+    _problems_sheet(wb, report, style)
     write_with(path, wb.save)
     return kept
 
@@ -216,7 +219,7 @@ def _stats_sheet(wb: Workbook, report: CollectReport) -> None:
         st.add_chart(chart, f"A{line + 3}")
 
 
-def _problems_sheet(wb: Workbook, report: CollectReport) -> None:
+def _problems_sheet(wb: Workbook, report: CollectReport, style: FastStyle) -> None:
     ps = wb.create_sheet("问题清单")
     headers = ["县（市、区）", "文件", "行号", "单元格", "中心名称", "级别", "规则", "条款", "问题说明"]
     _head(ps, 1, headers, [12, 30, 7, 8, 32, 7, 18, 20, 70])
@@ -226,8 +229,7 @@ def _problems_sheet(wb: Workbook, report: CollectReport) -> None:
         values = ["", f.get("file", ""), None, f.cell, "（整个文件）", SEVERITY_ZH[f.severity], f.rule,
                   f.article or "", f.message]
         for i, v in enumerate(values, start=1):
-            c = ps.cell(row=line, column=i, value=v)
-            c.border, c.font = BOX, BODY
+            style(ps.cell(row=line, column=i, value=v), border=BOX, font=BODY)
     for item in report.active:
         for r in item.report.rows:
             for f in r.findings:
@@ -236,11 +238,9 @@ def _problems_sheet(wb: Workbook, report: CollectReport) -> None:
                           f.article or "", f.message]
                 for i, v in enumerate(values, start=1):
                     c = ps.cell(row=line, column=i, value=v)
-                    c.border, c.font = BOX, BODY
-                    if i == 9:
-                        c.alignment = Alignment(wrap_text=True, vertical="top")
+                    style(c, border=BOX, font=BODY, alignment=WRAP_TOP if i == 9 else None)
                 sev = ps.cell(row=line, column=6)
-                sev.fill = FILLS[Verdict.INELIGIBLE if f.severity is Severity.ERROR else Verdict.REVIEW]
+                style(sev, fill=FILLS[Verdict.INELIGIBLE if f.severity is Severity.ERROR else Verdict.REVIEW])
     ps.freeze_panes = "A2"
     if line > 1:
         ps.auto_filter.ref = f"A1:I{line}"

