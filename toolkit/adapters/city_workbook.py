@@ -120,7 +120,7 @@ def write_city_workbook(report: CollectReport, path: Path, decisions: dict[tuple
     ws.title = SUMMARY
     fixed = ["序号", "县（市、区）", "来源文件", "来源行号", "校验结论", "报送标记状态"]
     headers = fixed + [s.header for s in specs] + ["问题说明", DECISION]
-    widths = [6, 12, 22, 8, 9, 12] + [max(8, s.width) for s in specs] + [60, 10]
+    widths = [6, 22, 30, 8, 9, 12] + [max(8, s.width) for s in specs] + [60, 10]
     ncol = len(headers)
     ws.merge_cells(start_row=1, start_column=1, end_row=1, end_column=12)
     ws["A1"] = f"{cfg.year}年度石家庄市技术创新中心申报汇总（市局）"
