@@ -145,3 +145,24 @@ def test_collect_cli_exit_and_json(tmp_path, config_file, config):
     assert result.exit_code == 0, result.output
     payload = json.loads(result.output[result.output.index("{"):])
     assert payload["report"] == "collect" and payload["files"][0]["stamp"] == "valid"
+
+
+def test_formula_text_from_a_district_never_becomes_a_live_formula(tmp_path, config):
+    evil = "=cmd|' /C calc'!A0"
+    src = write_intake(tmp_path / "src.xlsx", district_rows("长安区", "130102", 1))
+    wb = load_workbook(src)
+    ws = wb.active
+    col = [c.value for c in ws[3]].index("依托单位名称") + 1
+    ws.cell(row=4, column=col).value = evil
+    ws.cell(row=4, column=col).data_type = "s"  # typed as text in Excel (a leading apostrophe)
+    wb.save(src)
+    target = submit_file(src, "长安区", config, tmp_path / "inbox", allow_errors=True).target
+    out = tmp_path / "city.xlsx"
+    collect_folder(tmp_path / "inbox", config, out)
+    for path, sheet in ((target, "申报汇总"), (out, "汇总")):
+        ws = load_workbook(path)[sheet]
+        cells = [c for row in ws.iter_rows() for c in row if isinstance(c.value, str) and c.value.startswith("=")]
+        assert {c.value for c in cells} >= {evil}
+        assert all(c.data_type == "s" for c in cells), path
+    report = collect_folder(tmp_path / "inbox", config)
+    assert report.files[0].stamp_state == "valid"

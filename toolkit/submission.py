@@ -19,6 +19,7 @@ from toolkit.adapters.blank import stamp_template
 from toolkit.adapters.safety import is_lock_file, open_workbook
 from toolkit.adapters.schema_check import field_specs
 from toolkit.adapters.stamp import Stamp, data_hash, read_stamp, row_hash, write_stamp
+from toolkit.adapters.xlstyle import literal
 from toolkit.core.config import Config
 from toolkit.core.findings import Finding, Severity, Verdict
 from toolkit.core.intake import RowResult
@@ -130,7 +131,7 @@ def write_submission(report: IntakeReport, district: str, config: Config, target
         values = {k: raw.values.get(k) for k in keys}
         for i, key in enumerate(keys, start=1):
             v = values[key]
-            c = ws.cell(row=n, column=i, value=v)
+            c = literal(ws.cell(row=n, column=i), v)
             c.border = BOX
             if isinstance(v, datetime):
                 c.number_format = "yyyy-mm-dd"

@@ -19,7 +19,7 @@ from openpyxl.worksheet.hyperlink import Hyperlink
 
 from toolkit.adapters.atomic import write_with
 from toolkit.adapters.safety import open_workbook
-from toolkit.adapters.xlstyle import FastStyle
+from toolkit.adapters.xlstyle import FastStyle, literal
 from toolkit.core.findings import SEVERITY_ZH, Finding, Severity, Verdict
 
 RED = PatternFill("solid", fgColor="FFC7CE")
@@ -140,7 +140,7 @@ def _findings_sheet(wb, title, sheet, rows, file_findings, summary_lines, style)
         nonlocal line
         values = [row_no, ref, label, verdict, SEVERITY_ZH[f.severity], f.rule, f.article or "", f.message]
         for i, v in enumerate(values, start=1):
-            c = ls.cell(row=line, column=i, value=v)
+            c = literal(ls.cell(row=line, column=i), v)
             style(c, font=BODY_FONT, border=BOX, alignment=WRAP_TOP if i in (3, 7, 8) else TOP)
         if ref:
             link = ls.cell(row=line, column=2)

@@ -21,7 +21,7 @@ from openpyxl.worksheet.datavalidation import DataValidation
 from toolkit.adapters.atomic import write_with
 from toolkit.adapters.safety import open_workbook
 from toolkit.adapters.schema_check import field_specs
-from toolkit.adapters.xlstyle import FastStyle
+from toolkit.adapters.xlstyle import FastStyle, literal
 from toolkit.core.findings import SEVERITY_ZH, Severity, Verdict
 from toolkit.core.values import clean_text
 from toolkit.errors import InputFileError
@@ -153,7 +153,7 @@ def write_city_workbook(report: CollectReport, path: Path, decisions: dict[tuple
             kept += decision is not None
             values.append(decision)
             for i, v in enumerate(values, start=1):
-                c = ws.cell(row=line, column=i, value=v)
+                c = literal(ws.cell(row=line, column=i), v)
                 style(c, border=BOX, font=BODY)
                 if isinstance(v, datetime | date):
                     c.number_format = "yyyy-mm-dd"
@@ -237,7 +237,7 @@ def _problems_sheet(wb: Workbook, report: CollectReport, style: FastStyle) -> No
                 values = [item.district, item.rel, r.row, f.cell, r.center_name, SEVERITY_ZH[f.severity], f.rule,
                           f.article or "", f.message]
                 for i, v in enumerate(values, start=1):
-                    c = ps.cell(row=line, column=i, value=v)
+                    c = literal(ps.cell(row=line, column=i), v)
                     style(c, border=BOX, font=BODY, alignment=WRAP_TOP if i == 9 else None)
                 sev = ps.cell(row=line, column=6)
                 style(sev, fill=FILLS[Verdict.INELIGIBLE if f.severity is Severity.ERROR else Verdict.REVIEW])

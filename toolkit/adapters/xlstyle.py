@@ -32,3 +32,16 @@ class FastStyle:
                 self.keep.append(value)
             setattr(st, key, cached)
         cell._style = st
+
+
+def literal(cell, value: object):  # type: ignore[no-untyped-def]
+    """Put a value from a user's workbook into ``cell`` as data, never as a formula.
+
+    openpyxl turns any text starting with "=" into a formula, so a company name such as
+    ``=cmd|' /C calc'!A0`` copied from a district's workbook would become a live formula in
+    a workbook we hand to the bureau. Such text is stored as plain text instead.
+    """
+    cell.value = value
+    if isinstance(value, str) and value.startswith("="):
+        cell.data_type = "s"
+    return cell
