@@ -93,6 +93,9 @@ def test_registered_three_years(intake_file, config, reg_date, ref, rule):
         ("石家庄市桥西区自强路2号", None),
         ("长安区建设北大街3号", None),
         ("鹿泉市上庄镇", None),  # former name on an old licence
+        ("石家庄长安区中山东路1号", None),  # "石家庄" without 市
+        ("河北石家庄市长安区", None),  # "河北" without 省
+        ("河北省石家庄高新技术产业开发区", None),
         ("石家庄高新区黄河大道136号", None),
         ("河北省邢台市桥西区中华大街8号", "A10.1.CITY"),  # Xingtai's 桥西区 is not Shijiazhuang's
         ("北京市海淀区", "A10.1.CITY"),

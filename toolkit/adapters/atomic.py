@@ -34,12 +34,24 @@ def atomic_path(target: Path | str) -> Iterator[Path]:
     tmp = Path(tmp_name)
     try:
         yield tmp
+        # mkstemp makes 0600 files: give the output the permissions of any new file (colleagues on the share
+        # must be able to read it); on Windows this only clears the read-only flag
+        os.chmod(tmp, 0o666 & ~_UMASK)
         os.replace(tmp, target)
     except OSError as exc:
         raise OutputError(describe_os_error(target, exc)) from exc
     finally:
         with contextlib.suppress(OSError):
             tmp.unlink()
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+_UMASK = _umask()  # read once: os.umask() can only be read by setting it
 
 
 def write_bytes(target: Path | str, data: bytes) -> None:

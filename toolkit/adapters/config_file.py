@@ -23,10 +23,20 @@ def load_config(path: Path | str) -> Config:
     except UnicodeDecodeError:
         raise ConfigError(f"配置文件“{path}”不是 UTF-8 编码，请用记事本另存为 UTF-8。") from None
     except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"配置文件“{path}”格式有误：{exc}。") from None
+        raise ConfigError(_toml_message(path, exc)) from None
     except OSError as exc:
         raise ConfigError(f"无法读取配置文件“{path}”：{exc.strerror or exc}。") from None
     return config_from_dict(data, base_dir=path.resolve().parent, source=path)
+
+
+def _toml_message(path: Path, exc: Exception) -> str:
+    """A TOML syntax error in one Chinese sentence, with the line and column."""
+    import re
+
+    m = re.search(r"line (\d+), column (\d+)", str(exc))
+    where = f"第{m.group(1)}行第{m.group(2)}列" if m else "某处"
+    return (f"配置文件“{path.name}”{where}格式有误（常见原因：文字没有用英文双引号括起来、使用了中文标点、"
+            "缺少等号或括号不配对），请对照 tic init 生成的示例修改。")
 
 
 def default_config_text(year: int = 2026, reference_date: str = "2026-03-31", ledger_path: str | None = None) -> str:

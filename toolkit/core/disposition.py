@@ -181,8 +181,9 @@ def _grade_phrase(ev: EvaluationRecord) -> str:
 
 
 def listed(center: CenterState, year: int) -> bool:
-    """Whether a center belongs in the cycle's dispositions (running at its start)."""
-    if center.approved_year is not None and center.approved_year > year:
+    """Whether a center belongs in the cycle's dispositions (running at its start: a center approved in the
+    cycle's own year was not, and has nothing to be judged on yet)."""
+    if center.approved_year is not None and center.approved_year >= year:
         return False
     if center.status == RUNNING:
         return True

@@ -47,9 +47,13 @@ class Divisions:
         return None
 
     def _strip_prefixes(self, s: str) -> str:
+        """Remove "河北省"/"河北" and then "石家庄市"/"石家庄" (each with or without its 省/市)."""
         for prefix in self.prefixes:
-            if s.startswith(prefix):
-                s = s[len(prefix):]
+            short = prefix[:-1] if prefix.endswith(("省", "市")) else prefix
+            for p in (prefix, short):
+                if s.startswith(p):
+                    s = s[len(p):]
+                    break
         return s
 
     def place(self, text: object) -> str | None:
@@ -58,10 +62,11 @@ class Divisions:
         The text after the optional "河北省" / "石家庄市" prefixes must begin with the division's name:
         "河北省石家庄市长安区…" is 长安区, "河北省邢台市桥西区…" is not 桥西区.
         """
-        s = self._strip_prefixes(_norm(str(text or "")))
-        for name, official in self._candidates():
-            if s.startswith(name):
-                return official
+        raw = _norm(str(text or ""))
+        for s in (raw, self._strip_prefixes(raw)):  # "石家庄高新区…" matches before "石家庄" is stripped
+            for name, official in self._candidates():
+                if s.startswith(name):
+                    return official
         return None
 
     def code(self, name: str) -> str | None:
