@@ -35,6 +35,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 from toolkit.adapters.atomic import write_with
 from toolkit.adapters.safety import open_workbook
 from toolkit.adapters.table import Column, Table, read_table
+from toolkit.adapters.xlstyle import defuse_formulas
 from toolkit.core.config import DEFAULT_DIMENSIONS, Config
 from toolkit.core.evaluation import (
     CATEGORIES,
@@ -730,6 +731,7 @@ def write_results_workbook(result: EvaluationResult, path: Path | str) -> Path:
     _charts_sheet(wb.create_sheet("统计图表"), result)
     wb.properties.title = f"{result.year}年度技术创新中心绩效评估结果"
     wb.properties.creator = f"tic {result.tool_version}"
+    defuse_formulas(wb)  # names from the scoring workbook are data, never formulas
     write_with(path, wb.save)
     return Path(path)
 

@@ -36,6 +36,7 @@ from toolkit.adapters.atomic import write_with
 from toolkit.adapters.ledger import file_sha256, now_text, open_ledger
 from toolkit.adapters.safety import open_workbook
 from toolkit.adapters.table import Column, RawRow, Table, normalise_header, read_table
+from toolkit.adapters.xlstyle import defuse_formulas
 from toolkit.core import annual as annual_core
 from toolkit.core.config import AnnualConfig, Config
 from toolkit.core.dates import format_zh
@@ -840,6 +841,7 @@ def export_ledger_workbook(config: Config, path: Path | str, *, ledger_path: Pat
         counts[key] = len(rows)
     _ledger_validations(sheets, lists, max(2000, max(counts.values(), default=0) + 200))
     _notes(wb)
+    defuse_formulas(wb)  # ledger values are data: text starting with '=' stays text
     write_with(path, wb.save)
     return counts
 

@@ -64,6 +64,7 @@ from toolkit.adapters.letter_register import (
     sequence_gaps,
 )
 from toolkit.adapters.pdf import MISSING, convert_to_pdf, find_soffice
+from toolkit.adapters.xlstyle import defuse_formulas
 from toolkit.core.config import Config
 from toolkit.core.dates import format_zh
 from toolkit.errors import InputFileError, OutputError, TemplateError
@@ -635,6 +636,7 @@ def write_manifest(path: Path, rows: list[dict[str, Any]]) -> None:
         ws.column_dimensions[col].width = width
     ws.freeze_panes = "A2"
     ws.auto_filter.ref = f"A1:K{max(1, len(rows) + 1)}"
+    defuse_formulas(wb)  # center names are data, never formulas
     write_with(path, lambda tmp: wb.save(tmp))
 
 

@@ -45,3 +45,18 @@ def literal(cell, value: object):  # type: ignore[no-untyped-def]
     if isinstance(value, str) and value.startswith("="):
         cell.data_type = "s"
     return cell
+
+
+def defuse_formulas(wb) -> int:  # type: ignore[no-untyped-def]
+    """Turn every formula of a workbook we build from user data into plain text (see :func:`literal`).
+
+    For workbooks that carry no formula of our own (results, exports, manifests); returns how many were found.
+    """
+    found = 0
+    for ws in wb.worksheets:
+        for row in ws.iter_rows():
+            for cell in row:
+                if cell.data_type == "f":
+                    cell.data_type = "s"
+                    found += 1
+    return found
