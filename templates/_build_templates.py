@@ -295,7 +295,7 @@ def rectification() -> str:
         head("关于{{ center_name }}限期整改的通知", "{{ lead_name }}："),
         body(
             "根据" + MEASURES + "第三十一条至第三十五条，我局组织开展了{{ evaluation_year }}年度石家庄市技术创新中心绩效评估。"
-            "经专家评估，{{ center_name }}评估总分为{{ total }}分，评估结果为“{{ grade }}”。{{ weak_text }}"
+            "经专家评估，{{ center_name }}{{ score_text }}评估结果为“{{ grade }}”。{{ weak_text }}"
         ),
         body(
             "根据《办法》第三十七条，评估为“不合格”等级的技术创新中心，限期一年进行整改，参加第二年技术创新中心绩效评估。"
@@ -351,7 +351,7 @@ def reward() -> str:
         head("关于对{{ center_name }}给予绩效奖励的通知", "{{ lead_name }}："),
         body(
             "根据" + MEASURES + "第三十一条至第三十五条，我局组织开展了{{ evaluation_year }}年度石家庄市技术创新中心绩效评估。"
-            "经专家评估，{{ center_name }}评估总分为{{ total }}分，评估结果为“{{ grade }}”。"
+            "经专家评估，{{ center_name }}{{ score_text }}评估结果为“{{ grade }}”。"
         ),
         body("根据《办法》第三十六条，对评估为“优秀”等级的市级技术创新中心，按照相关政策给予奖励。现将有关事项通知如下："),
         h1("一、奖励经费的使用"),

@@ -43,7 +43,8 @@ CONTRACT_COLUMNS = {
     "centers": ["center_id", "name", "name_en", "lead_name", "lead_uscc", "partners", "partner_usccs", "district",
                 "key_field", "rd_direction", "director", "reg_place", "approved_year", "approval_doc", "status",
                 "status_cycle", "status_date", "created_at", "updated_at"],
-    "evaluations": ["center_id", "year", "status", "grade", "rectification_reeval", "total", "source", "recorded_at"],
+    "evaluations": ["center_id", "year", "status", "grade", "rectification_reeval", "total", "source", "recorded_at",
+                    "dimensions"],
     "events": ["id", "center_id", "rule", "article", "occurred_on", "description", "basis"],
     "annual_reports": ["center_id", "year", "submitted_on", "source"],
     "changes": ["id", "center_id", "field", "old_value", "new_value", "effective_on", "description", "cycle_year",
@@ -82,7 +83,7 @@ def test_migrations_build_the_contract_schema_from_an_empty_file(tmp_path: Path)
     config = cfg(tmp_path)
     config.ledger_path.write_bytes(b"")
     with open_ledger(config, command="test") as led:
-        assert led.schema_version() == SCHEMA_VERSION == 1
+        assert led.schema_version() == SCHEMA_VERSION == 2
         for table, cols in CONTRACT_COLUMNS.items():
             assert [r["name"] for r in led.conn.execute(f"PRAGMA table_info({table})")] == cols
         assert led.conn.execute("PRAGMA foreign_keys").fetchone()[0] == 1
@@ -90,7 +91,7 @@ def test_migrations_build_the_contract_schema_from_an_empty_file(tmp_path: Path)
         with pytest.raises(sqlite3.IntegrityError):
             led.conn.execute("INSERT INTO evaluations (center_id, year, status, recorded_at) VALUES ('X', 2026, '参评', 'x')")
     with open_ledger(config, command="again") as led:  # a second open migrates nothing
-        assert led.schema_version() == 1
+        assert led.schema_version() == 2
 
 
 def test_a_missing_ledger_is_created_for_writing_but_refused_for_reading(tmp_path: Path) -> None:
@@ -289,9 +290,9 @@ def test_record_evaluation_is_idempotent_and_marks_the_rectification_re_evaluati
     with open_ledger(config, command="t") as led:
         for cid in ("SJZTIC-2020-001", "SJZTIC-2020-002", "SJZTIC-2020-003"):
             add_center(led, cid)
-        led.conn.execute("INSERT INTO evaluations VALUES ('SJZTIC-2020-001', 2025, '参评', '不合格', 0, NULL, NULL, 'x')")
-        led.conn.execute("INSERT INTO evaluations VALUES ('SJZTIC-2020-002', 2024, '参评', '不合格', 0, NULL, NULL, 'x')")
-        led.conn.execute("INSERT INTO evaluations VALUES ('SJZTIC-2020-002', 2025, '视同合格', '合格', 0, NULL, NULL, 'x')")
+        led.conn.execute("INSERT INTO evaluations VALUES ('SJZTIC-2020-001', 2025, '参评', '不合格', 0, NULL, NULL, 'x', NULL)")
+        led.conn.execute("INSERT INTO evaluations VALUES ('SJZTIC-2020-002', 2024, '参评', '不合格', 0, NULL, NULL, 'x', NULL)")
+        led.conn.execute("INSERT INTO evaluations VALUES ('SJZTIC-2020-002', 2025, '视同合格', '合格', 0, NULL, NULL, 'x', NULL)")
     report = evaluation_report(("SJZTIC-2020-001", "参评", "不合格", "1193/20"),
                                ("SJZTIC-2020-002", "参评", "合格", 72), ("SJZTIC-2020-003", "缓评", None, None))
     assert record_evaluation(config, report, tmp_path / "评估.xlsx") == 3
@@ -324,7 +325,7 @@ def decided(tmp_path: Path) -> Config:
             add_center(led, f"SJZTIC-2020-00{i}")
             led.conn.execute("INSERT INTO annual_reports VALUES (?, 2025, '2026-03-01', NULL)", (f"SJZTIC-2020-00{i}",))
         add_center(led, "SJZTIC-2019-001", 2019, status="撤销", status_cycle=2024)
-        led.conn.execute("INSERT INTO evaluations VALUES ('SJZTIC-2020-002', 2025, '参评', '不合格', 0, NULL, NULL, 'x')")
+        led.conn.execute("INSERT INTO evaluations VALUES ('SJZTIC-2020-002', 2025, '参评', '不合格', 0, NULL, NULL, 'x', NULL)")
         led.conn.execute("INSERT INTO events (center_id, rule, article, occurred_on, description) VALUES"
                          " ('SJZTIC-2020-004', 'A38.3', '第三十八条第（三）项', '2026-02-26', '提供虚假材料')")
     record_evaluation(config, evaluation_report(("SJZTIC-2020-001", "参评", "优秀", 88),
@@ -610,3 +611,21 @@ def test_register_gives_new_ids_once_and_is_idempotent(tmp_path: Path) -> None:
     third = register_from_city_workbook(config, path)
     assert third.registered[0].center_id == "SJZTIC-2026-002" and third.registered[0].updated == [
         "中心主任由“赵六”改为“钱七”"]
+
+
+def test_a_version_1_ledger_is_migrated_to_version_2(tmp_path: Path) -> None:
+    """A ledger written by the first release gains the dimension scores column and keeps its rows."""
+    from toolkit.adapters.ledger import MIGRATIONS
+
+    config = cfg(tmp_path)
+    with sqlite3.connect(config.ledger_path) as conn:
+        for statement in MIGRATIONS[1]:
+            conn.execute(statement)
+        conn.execute("PRAGMA user_version = 1")
+        conn.execute("INSERT INTO centers (center_id, name, lead_name, created_at, updated_at)"
+                     " VALUES ('SJZTIC-2020-001', '石家庄市甲技术创新中心', '甲公司', 'x', 'x')")
+        conn.execute("INSERT INTO evaluations VALUES ('SJZTIC-2020-001', 2023, '参评', '合格', 0, '70', NULL, 'x')")
+    with open_ledger(config, command="test") as led:
+        assert led.schema_version() == 2
+        row = led.conn.execute("SELECT grade, dimensions FROM evaluations").fetchone()
+        assert (row["grade"], row["dimensions"]) == ("合格", None)

@@ -30,7 +30,7 @@ SAMPLE: dict[str, Any] = {
     "center_name_en": "Shi Jiazhuang Technology Innovation Center of A&B <C>", "name_en_clause": "（A&B）",
     "lead_name": LEAD, "partners_text": "甲&乙", "district": "长安区", "district_bureau": "长安区科技行政管理部门",
     "key_field": "先进装备制造", "rd_direction": "工业机器人", "director": "王五",
-    "evaluation_year": 2026, "total": "55.5", "grade": "不合格",
+    "evaluation_year": 2026, "total": "55.5", "score_text": "评估总分为55.5分，", "grade": "不合格",
     "weak_text": "其中，研发产出（14.5分，满分30分）得分低于该项满分的60%，是需要重点整改的方面。",
     "plan_due": "2026年4月4日", "reeval_year": 2027,
     "reasons": [

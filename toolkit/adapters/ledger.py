@@ -62,7 +62,7 @@ from toolkit.core.disposition import (
 from toolkit.core.findings import rule_info
 from toolkit.errors import LedgerError, LedgerLockedError
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 BACKUP_DIR = "台账备份"
 LETTER_KIND_OF_OUTCOME = {"reward": "reward", "rectify": "rectification", "revoke": "revocation", "retire": "retire"}
 OUTCOME_OF_LETTER_KIND = {v: k for k, v in LETTER_KIND_OF_OUTCOME.items()}
@@ -136,7 +136,9 @@ _V1 = [
 ]
 
 # version -> statements that bring a ledger of version-1 to it
-MIGRATIONS: dict[int, list[str]] = {1: _V1}
+# v2: each evaluation keeps its dimension scores (the rectification notice names the weak dimensions, Art. 37)
+_V2 = ["ALTER TABLE evaluations ADD COLUMN dimensions TEXT"]  # JSON {"scores": {dim: x}, "maxima": {dim: max}}
+MIGRATIONS: dict[int, list[str]] = {1: _V1, 2: _V2}
 
 
 # ------------------------------------------------------------------ who and when
@@ -593,6 +595,15 @@ def _exact_total(entry: dict[str, Any]) -> str | None:
     return str(raw)
 
 
+def _dimensions_json(entry: dict[str, Any], report: dict[str, Any]) -> str | None:
+    """The center's dimension scores and their maxima as JSON, or None when it was not scored."""
+    scores = entry.get("dimensions")
+    if not isinstance(scores, dict) or not scores:
+        return None
+    maxima = (report.get("settings") or {}).get("dimensions") or {}
+    return json.dumps({"scores": scores, "maxima": maxima}, ensure_ascii=False, sort_keys=True)
+
+
 def record_evaluation(
     config: Config, report: dict[str, Any], source: Path | None = None, *, ledger_path: Path | None = None
 ) -> int:
@@ -633,17 +644,20 @@ def record_evaluation(
             ).fetchone()
             reeval = int(prev is not None and prev["status"] != "视同合格" and prev["grade"] == "不合格")
             total = _exact_total(entry)
+            dims = _dimensions_json(entry, report)
             old = led.conn.execute("SELECT * FROM evaluations WHERE center_id = ? AND year = ?",
                                    (cid, year)).fetchone()
-            new = (status, grade, reeval, total)
-            if old is not None and (old["status"], old["grade"], old["rectification_reeval"], old["total"]) == new:
+            new = (status, grade, reeval, total, dims)
+            if old is not None and (old["status"], old["grade"], old["rectification_reeval"], old["total"],
+                                    old["dimensions"]) == new:
                 continue
             led.conn.execute(
-                "INSERT INTO evaluations (center_id, year, status, grade, rectification_reeval, total, source,"
-                " recorded_at) VALUES (?,?,?,?,?,?,?,?) ON CONFLICT (center_id, year) DO UPDATE SET"
+                "INSERT INTO evaluations (center_id, year, status, grade, rectification_reeval, total, dimensions,"
+                " source, recorded_at) VALUES (?,?,?,?,?,?,?,?,?) ON CONFLICT (center_id, year) DO UPDATE SET"
                 " status=excluded.status, grade=excluded.grade, rectification_reeval=excluded.rectification_reeval,"
-                " total=excluded.total, source=excluded.source, recorded_at=excluded.recorded_at",
-                (cid, year, status, grade, reeval, total, src_name, stamp),
+                " total=excluded.total, dimensions=excluded.dimensions, source=excluded.source,"
+                " recorded_at=excluded.recorded_at",
+                (cid, year, status, grade, reeval, total, dims, src_name, stamp),
             )
             written += 1
             what = f"{cid} {year}年评估：{status}" + (f"，{grade}" if grade else "") + ("（整改复评）" if reeval else "")

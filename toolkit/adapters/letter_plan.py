@@ -56,9 +56,9 @@ LETTER_FIELDS: dict[str, frozenset[str]] = {
     "approval": COMMON_FIELDS | CENTER_FIELDS,
     "approval_notice": COMMON_FIELDS | {"centers", "count"},
     "rectification": COMMON_FIELDS | CENTER_FIELDS
-    | {"evaluation_year", "total", "grade", "weak_text", "plan_due", "reeval_year"},
+    | {"evaluation_year", "total", "score_text", "grade", "weak_text", "plan_due", "reeval_year"},
     "revocation": COMMON_FIELDS | CENTER_FIELDS | {"reasons", "articles_text", "effective_date"},
-    "reward": COMMON_FIELDS | CENTER_FIELDS | {"evaluation_year", "total", "grade"},
+    "reward": COMMON_FIELDS | CENTER_FIELDS | {"evaluation_year", "total", "score_text", "grade"},
     "retire": COMMON_FIELDS | CENTER_FIELDS | {"retire_fact", "end_date"},
     "change": COMMON_FIELDS | CENTER_FIELDS
     | {"subject_name", "change_field", "change_text", "old_value", "new_value", "effective_date"},
@@ -338,12 +338,14 @@ class _Planner:
     def _evaluation(self, kind: str, row: sqlite3.Row) -> dict[str, Any] | None:
         ev = self.conn.execute("SELECT * FROM evaluations WHERE center_id = ? AND year = ?",
                                (row["center_id"], self.year)).fetchone()
-        total = format_total(ev["total"]) if ev is not None else None
-        if ev is None or not ev["grade"] or total is None:
-            self.problem(kind, row["center_id"], f"{row['center_id']} {row['name']}：台账中没有{self.year}年绩效评估的总分和等级，"
+        if ev is None or not ev["grade"]:
+            self.problem(kind, row["center_id"], f"{row['center_id']} {row['name']}：台账中没有{self.year}年绩效评估的等级，"
                          f"无法生成{KIND_ZH[kind]}，请先用 tic evaluate --record 登记评估结果。")
             return None
-        return {"evaluation_year": self.year, "total": total, "grade": ev["grade"]}
+        # a grade imported from the 台账 has no total: the letter then states the grade alone
+        total = format_total(ev["total"]) if ev["total"] is not None else None
+        return {"evaluation_year": self.year, "total": total or "", "grade": ev["grade"],
+                "score_text": f"评估总分为{total}分，" if total else ""}
 
     def reward(self, row: sqlite3.Row, d: sqlite3.Row) -> None:
         facts = self._evaluation("reward", row)
@@ -370,13 +372,18 @@ class _Planner:
         })
 
     def _dimension_entry(self, center_id: str) -> tuple[dict[str, Any], dict[str, int]] | None:
+        """The center's dimension scores: from the given evaluation report, else as recorded in the ledger."""
         report = self.evaluation
-        if not report:
-            return None
-        for entry in report.get("centers") or []:
+        for entry in (report or {}).get("centers") or []:
             if entry.get("center_id") == center_id and isinstance(entry.get("dimensions"), dict):
                 maxima = (report.get("settings") or {}).get("dimensions") or self.config.evaluation.dimensions
                 return entry["dimensions"], {str(k): int(v) for k, v in maxima.items()}
+        ev = self.conn.execute("SELECT dimensions FROM evaluations WHERE center_id = ? AND year = ?",
+                               (center_id, self.year)).fetchone()
+        if ev is not None and ev["dimensions"]:
+            stored = json.loads(ev["dimensions"])
+            maxima = stored.get("maxima") or self.config.evaluation.dimensions
+            return stored["scores"], {str(k): int(v) for k, v in maxima.items()}
         return None
 
     def revocation(self, row: sqlite3.Row, d: sqlite3.Row) -> None:
