@@ -862,6 +862,8 @@ REGISTER_COLUMNS = (
     Column("director", "中心主任"),
     Column("reg_place", "注册地"),
     Column("approved", "批准建设", ("是否批准建设", "批准"), required=True),
+    Column("verdict", "校验结论"),  # written by tic collect: an approved 不符合 row is registered with a warning
+    Column("problems", "问题说明"),
 )
 
 
@@ -948,6 +950,11 @@ def register_from_city_workbook(config: Config, path: Path | str, *, ledger_path
         if not approved:
             result.not_approved += 1
             continue
+        verdict = clean_text(row.values.get("verdict"))
+        if verdict == "不符合":
+            problems = clean_text(row.values.get("problems")) or "见问题清单"
+            r.add("DATA.STAMP", f"该行市局汇总的校验结论为“不符合”（{problems}），市局已决定批准建设，"
+                  "按决定登记；请核实批准是否有误", "approved", "warning")
         rec = {
             "name": r.get("center_name", clean_text, True, "该行未登记"),
             "lead_name": r.get("lead_name", clean_text, True, "该行未登记"),
