@@ -166,3 +166,28 @@ def test_formula_text_from_a_district_never_becomes_a_live_formula(tmp_path, con
         assert all(c.data_type == "s" for c in cells), path
     report = collect_folder(tmp_path / "inbox", config)
     assert report.files[0].stamp_state == "valid"
+
+
+def test_blank_row_inserted_or_row_deleted_after_submit_names_only_those(tmp_path, config):
+    target = submit(tmp_path, config, "长安区", district_rows("长安区", "130102", 4))
+    wb = load_workbook(target)
+    ws = wb["申报汇总"]
+    ws.insert_rows(5)  # a blank row between data rows: no value changed
+    wb.save(target)
+    report = collect_folder(tmp_path / "inbox", config)
+    assert report.files[0].stamp_state == "valid"
+    wb = load_workbook(target)
+    ws = wb["申报汇总"]
+    ws.delete_rows(7)  # the third application removed
+    wb.save(target)
+    report = collect_folder(tmp_path / "inbox", config)
+    (finding,) = [f for f in report.file_findings if "被修改" in f.message]
+    assert finding.get("rows") == [] and finding.get("removed_rows") == [6]
+    assert "删除了报送时的第6行" in finding.message
+
+
+def test_resubmitting_says_it_replaced_the_earlier_file(tmp_path, config):
+    submit(tmp_path, config, "长安区", district_rows("长安区", "130102", 2))
+    src = write_intake(tmp_path / "again.xlsx", district_rows("长安区", "130102", 3))
+    result = submit_file(src, "长安区", config, tmp_path / "inbox")
+    assert result.replaced and result.target.name == "长安区-2026-申报汇总.xlsx"

@@ -61,6 +61,7 @@ class SubmitResult:
     district: str
     target: Path | None = None
     refused: str | None = None
+    replaced: str | None = None  # the stamp time of an earlier submission this one replaced
 
     @property
     def status(self) -> int:
@@ -97,9 +98,23 @@ def submit_file(path: Path | str, district: str, config: Config, out_dir: Path |
             "DATA.STAMP", f"表中有其他县（市、区）的申报（{'、'.join(sorted(others))}），报送单位为{name}，请核实",
             severity="warning"))
     target = out_dir / submission_name(name, config.year)
+    if target.exists():
+        result.replaced = _stamp_time(target) or "时间不详"
     write_submission(report, name, config, target)
     result.target = target
     return result
+
+
+def _stamp_time(path: Path) -> str | None:
+    try:
+        wb = open_workbook(path, read_only=True)
+    except InputFileError:
+        return None
+    try:
+        stamp = read_stamp(wb)
+    finally:
+        wb.close()
+    return stamp.stamped_at if stamp else None
 
 
 def write_submission(report: IntakeReport, district: str, config: Config, target: Path) -> None:
@@ -290,15 +305,21 @@ def _check_stamp(item: CollectedFile, config: Config, keys: list[str]) -> None:
         stale.append(f"基准日期为{stamp.reference_date}")
     if stamp.schema_version != form_version:
         stale.append(f"表格版本为{stamp.schema_version}")
-    raw = {r.row: r for r in report.table.rows}  # type: ignore[union-attr]
-    current = {rownum: row_hash(keys, {k: r.values.get(k) for k in keys}) for rownum, r in raw.items()}
-    changed = sorted(n for n in set(current) | set(stamp.row_hashes) if current.get(n) != stamp.row_hashes.get(n))
-    if changed or data_hash(current[k] for k in sorted(current)) != stamp.sha256:
+    ordered = sorted(report.table.rows, key=lambda r: r.row)  # type: ignore[union-attr]
+    current = [(r.row, row_hash(keys, {k: r.values.get(k) for k in keys})) for r in ordered]
+    stamped = [(n, h) for n, h in sorted(stamp.row_hashes.items())]
+    changed, removed = _row_changes(stamped, current)
+    if changed or removed or data_hash(h for _, h in current) != stamp.sha256:
         item.stamp_state = "modified"
-        rows_text = "、".join(f"第{n}行" for n in changed[:20]) + ("等" if len(changed) > 20 else "")
+        parts = []
+        if changed:
+            parts.append("、".join(f"第{n}行" for n in changed[:20]) + ("等" if len(changed) > 20 else "")
+                         + "与报送时不一致")
+        if removed:
+            parts.append("删除了报送时的" + "、".join(f"第{n}行" for n in removed[:20]))
         item.stamp_findings.append(Finding.of(
-            "DATA.STAMP", f"“{name}”在区县校验（{stamp.stamped_at}）后被修改：{rows_text or '数据'}与报送时不一致",
-            severity="warning", file=name, rows=changed))
+            "DATA.STAMP", f"“{name}”在区县校验（{stamp.stamped_at}）后被修改：{'；'.join(parts) or '数据与报送时不一致'}",
+            severity="warning", file=name, rows=changed, removed_rows=removed))
         for r in report.rows:
             if r.row in changed:
                 r.findings.append(Finding.of("DATA.STAMP", "该行在区县校验后被修改，请核实", severity="warning"))
@@ -312,6 +333,23 @@ def _check_stamp(item: CollectedFile, config: Config, keys: list[str]) -> None:
     if stale and item.stamp_state == "modified":
         item.stamp_findings.append(Finding.of(
             "DATA.STAMP", f"“{name}”的报送标记不是本周期的（{'，'.join(stale)}）", severity="warning", file=name))
+
+
+def _row_changes(stamped: list[tuple[int, str]], current: list[tuple[int, str]]) -> tuple[list[int], list[int]]:
+    """(current rows changed or added, stamped rows removed), matching rows by content in order, so an
+    inserted blank row or a moved block does not blame the rows after it."""
+    from difflib import SequenceMatcher
+
+    a = [h for _, h in stamped]
+    b = [h for _, h in current]
+    changed: list[int] = []
+    removed: list[int] = []
+    for op, i1, i2, j1, j2 in SequenceMatcher(a=a, b=b, autojunk=False).get_opcodes():
+        if op in ("replace", "insert"):
+            changed.extend(current[j][0] for j in range(j1, j2))
+        if op == "delete" or (op == "replace" and i2 - i1 > j2 - j1):
+            removed.extend(stamped[i][0] for i in range(i1 + (j2 - j1 if op == "replace" else 0), i2))
+    return changed, removed
 
 
 def _district_of(item: CollectedFile, config: Config) -> str | None:

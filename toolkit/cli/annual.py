@@ -8,12 +8,14 @@ import click
 
 from toolkit import __version__
 from toolkit.cli.common import (
+    check_json_dest,
     config_option,
     echo,
     emit_json,
     guarded,
     json_option,
     quiet_option,
+    refuse_inputs_as_outputs,
     resolve_config,
 )
 from toolkit.cli.ledger import ledger_option
@@ -38,6 +40,8 @@ def annual_cmd(files: tuple[Path, ...], config_path: Path | None, json_dest: str
     """
     from toolkit.adapters.ledger_workbook import check_annual_file
 
+    refuse_inputs_as_outputs([json_dest], files)
+    check_json_dest(json_dest)
     config = resolve_config(config_path)
     reports = []
     worst = 0

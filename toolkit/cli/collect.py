@@ -7,12 +7,14 @@ from pathlib import Path
 import click
 
 from toolkit.cli.common import (
+    check_json_dest,
     config_option,
     echo,
     emit_json,
     guarded,
     json_option,
     quiet_option,
+    refuse_inputs_as_outputs,
     resolve_config,
 )
 from toolkit.intake import terminal_lines
@@ -35,6 +37,8 @@ def submit_cmd(file: Path, district: str, config_path: Path | None, out_dir: Pat
 
     报送标记记录校验时的数据校验码：报送后再改动任何数据，市局汇总时都会发现并指出是哪一行。
     """
+    refuse_inputs_as_outputs([json_dest], [file])
+    check_json_dest(json_dest)
     config = resolve_config(config_path)
     result = submit_file(file, district, config, out_dir, allow_errors=allow_errors)
     for line in terminal_lines(result.report, quiet=quiet):
@@ -43,6 +47,9 @@ def submit_cmd(file: Path, district: str, config_path: Path | None, out_dir: Pat
         echo(err=json_dest == "-", message=f"未报送：{result.refused}")
     elif result.target is not None:
         echo(err=json_dest == "-", message=f"已生成报送文件：{result.target}")
+        if result.replaced:
+            echo(err=json_dest == "-", message=f"（已替换同一文件夹中此前的报送文件，原报送时间 {result.replaced}；"
+                 "市局汇总时以新文件为准）")
         if json_dest is None:
             json_dest = str(result.target.with_suffix(".json"))
     emit_json(result.report.to_dict(), json_dest)
@@ -59,6 +66,8 @@ def submit_cmd(file: Path, district: str, config_path: Path | None, out_dir: Pat
 def collect_cmd(folder: Path, config_path: Path | None, out_file: Path, json_dest: str | None) -> None:
     """市局汇总：读取 FOLDER（含子文件夹）中各区县报送的工作簿，核对报送标记、按市局配置重新校验、
     查找跨区县重复申报，生成汇总工作簿（汇总、统计、问题清单）。FOLDER 中的文件不会被修改。"""
+    refuse_inputs_as_outputs([out_file, json_dest], [folder])
+    check_json_dest(json_dest)
     config = resolve_config(config_path)
     report = collect_folder(folder, config, out_file)
     for line in collect_lines(report):

@@ -48,10 +48,33 @@ def resolve_config(config_path: Path | None) -> Config:
     return load_config(config_path or Path(DEFAULT_NAME))
 
 
+_NOT_JSON = (".xlsx", ".xlsm", ".xls", ".docx", ".doc", ".csv", ".toml", ".sqlite")
+
+
+def refuse_inputs_as_outputs(outputs: Any, inputs: Any) -> None:
+    """An output that is one of the inputs (or inside a folder being read) would destroy the clerk's file."""
+    ins = [Path(p).resolve() for p in inputs]
+    for out in outputs:
+        if not out or str(out) == "-":
+            continue
+        o = Path(out).resolve()
+        for i in ins:
+            if o == i or (i.is_dir() and i in o.parents):
+                raise TicError(f"输出“{Path(out)}”{'就是' if o == i else '位于'}输入“{i.name}”{'' if o == i else '之中'}，"
+                               "为免覆盖原文件，未做任何处理；请换一个输出位置。")
+
+
+def check_json_dest(dest: str | None) -> None:
+    """Refuse a JSON destination that has a workbook's, letter's, config's or ledger's extension."""
+    if dest and dest != "-" and Path(dest).suffix.lower() in _NOT_JSON:
+        raise TicError(f"JSON 报告不能写入“{dest}”（这是 Excel/Word/配置/台账文件的扩展名），请用 .json 文件名。")
+
+
 def emit_json(data: dict[str, Any], dest: str | None) -> None:
     """Write a report dict as JSON to ``dest`` (a path, or ``-`` for stdout)."""
     if not dest:
         return
+    check_json_dest(dest)
     text = json.dumps(data, ensure_ascii=False, indent=2) + "\n"
     if dest == "-":
         click.echo(text, nl=False)

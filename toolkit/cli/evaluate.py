@@ -8,12 +8,14 @@ import click
 
 from toolkit import __version__
 from toolkit.cli.common import (
+    check_json_dest,
     config_option,
     echo,
     emit_json,
     guarded,
     json_option,
     quiet_option,
+    refuse_inputs_as_outputs,
     resolve_config,
 )
 from toolkit.core.config import Config
@@ -79,6 +81,8 @@ def evaluate_cmd(files: tuple[Path, ...], config_path: Path | None, json_dest: s
     <文件名>.评估结果.xlsx（原文件不会被修改）；--json 输出机器可读结果；--record 登记到台账。
     退出码：0 无错误，1 有错误（如有效专家不足、评分有误），2 文件无法读取或结果无法写入。
     """
+    refuse_inputs_as_outputs([json_dest], files)
+    check_json_dest(json_dest)
     config = resolve_config(config_path)
     from toolkit.adapters.evaluation_workbook import (
         evaluate_file,
