@@ -485,8 +485,14 @@ def issue_letters(
                     conn, LetterKey(problem.kind, problem.center_id, config.year))
                 if issued is None:
                     report.problems.append(problem)
-                else:
+                elif (out_dir / issued.file).is_file():
                     report.letters.append(_entry_of_record(conn, issued))
+                else:  # issued before, elsewhere: say where it is missing rather than list a file that is not there
+                    report.problems.append(PlanProblem(
+                        problem.kind, problem.center_id,
+                        f"{issued.doc_number}（{KIND_ZH[problem.kind]}，{problem.center_id}）已于{issued.issued_at[:10]}印发，"
+                        f"但文件“{issued.file}”不在输出文件夹“{out_dir}”中，且按现在的台账无法重新生成；"
+                        "请到当时的输出文件夹查找，或补全台账后用 --reissue 重新印发。"))
             for kind in dict.fromkeys(p.kind for p in plan.letters):
                 templates[kind] = load_template(kind, template_dir)
                 path, data = templates[kind]

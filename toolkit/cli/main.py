@@ -22,6 +22,7 @@ COMMAND_MODULES = [
     "toolkit.cli.annual",
     "toolkit.cli.decide",
     "toolkit.cli.letters",
+    "toolkit.cli.xl",
 ]
 
 
