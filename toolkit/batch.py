@@ -108,10 +108,10 @@ class RunReport:
         for s in self.steps:
             if not s.ran and not s.lines:
                 continue
-            mark = {0: "", 1: "（有问题）", 2: "（有文件无法处理）"}[s.status]
+            mark = {0: "", 1: "（有问题）", 2: "（未能完成）"}[s.status]
             out.append(f"■ {s.title}{mark}")
             out.extend(f"  {line}" for line in s.lines)
-        attention = [a for s in self.steps for a in s.attention]
+        attention = list(dict.fromkeys(a for s in self.steps for a in s.attention))
         if attention:
             out.append("■ 需要人工处理")
             out.extend(f"  - {a}" for a in attention)
@@ -338,6 +338,13 @@ def _run_steps(report: RunReport, cycle: Path, config: Config, state: _State, *,
     # 6. 处置决定
     step = Step("decide", "处置决定（奖励、整改、撤销、不再保留）")
     report.steps.append(step)
+    if not config.ledger_path.exists() and not dry_run:
+        if state.seen(step.key, "no-ledger") != str(config.year):
+            step.ran = True
+            step.lines.append(f"台账尚未建立（“{config.ledger_path}”不存在）：把中心台账放进“04-台账导入”，"
+                              "或在市局汇总中批准建设后再运行；本次不作处置决定、不生成公文。")
+            state.mark(step.key, "no-ledger", str(config.year))
+        return
     if changed_ledger or state.seen(step.key, "year") != str(config.year):
         step.ran = True
         if dry_run:
