@@ -128,3 +128,17 @@ def test_init_writes_a_valid_commented_config(tmp_path):
     cfg = load_config(tmp_path / "tic.toml")
     assert cfg.year == 2026 and cfg.reference_date.isoformat() == "2026-03-31"
     assert CliRunner().invoke(cli, ["init", str(tmp_path)]).exit_code == 2
+
+
+def test_outputs_never_overwrite_inputs(tmp_path, config_file, intake_file):
+    path = intake_file([good_row()])
+    before = digest(path)
+    for args in (["validate", str(path), "--json", str(path)],
+                 ["evaluate", str(path), "--json", str(path)],
+                 ["validate", str(path), "--json", str(tmp_path / "r.xlsx")],
+                 ["collect", str(tmp_path), "--out", str(tmp_path / "city.xlsx")]):
+        result = CliRunner().invoke(cli, [*args, "--config", str(config_file)])
+        assert result.exit_code == 2, (args, result.output)
+        assert "未做任何处理" in result.output or "JSON 报告不能写入" in result.output
+        assert digest(path) == before
+    assert not (tmp_path / "city.xlsx").exists()

@@ -6,18 +6,18 @@ from pathlib import Path
 
 import click
 
-from toolkit import __version__
 from toolkit.cli.common import (
+    check_json_dest,
     config_option,
     echo,
-    emit_json,
     guarded,
     json_option,
     quiet_option,
+    refuse_inputs_as_outputs,
     resolve_config,
 )
 from toolkit.errors import OutputError
-from toolkit.intake import annotate_report, terminal_lines, validate_file
+from toolkit.intake import annotate_report, terminal_lines, validate_file, write_reports_json
 
 
 @click.command("validate")
@@ -36,6 +36,8 @@ def validate_cmd(files: tuple[Path, ...], config_path: Path | None, json_dest: s
     每个文件得到：屏幕汇总；带标注的副本 <文件名>.校验结果.xlsx（原文件不会被修改）；
     可选的 JSON 报告（--json）。退出码：0 无错误，1 有不符合项，2 文件无法读取。
     """
+    refuse_inputs_as_outputs([json_dest], files)
+    check_json_dest(json_dest)
     config = resolve_config(config_path)
     from toolkit.adapters.ledger_names import existing_center_names
 
@@ -43,7 +45,7 @@ def validate_cmd(files: tuple[Path, ...], config_path: Path | None, json_dest: s
     reports = []
     worst = 0
     for path in files:
-        report = validate_file(path, config, existing_names=names)
+        report = validate_file(path, config, existing_names=names, keep_rows=not no_copy)
         reports.append(report)
         status = report.status
         for line in terminal_lines(report, quiet=quiet):
@@ -57,12 +59,7 @@ def validate_cmd(files: tuple[Path, ...], config_path: Path | None, json_dest: s
                 echo(f"  错误：{exc}", err=True)
                 status = 2
         worst = max(worst, status)
-    if json_dest:
-        if len(reports) == 1:
-            emit_json(reports[0].to_dict(), json_dest)
-        else:
-            emit_json({"report": "validate-batch", "schema_version": 1, "tool_version": __version__,
-                       "reports": [r.to_dict() for r in reports]}, json_dest)
+    write_reports_json(reports, json_dest)  # streamed: the same text as emit_json of their to_dict()
     raise SystemExit(worst)
 
 

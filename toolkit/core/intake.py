@@ -20,12 +20,11 @@ from typing import Any, Protocol
 
 from toolkit.core.dates import age_on, years_completed
 from toolkit.core.divisions import Divisions
-from toolkit.core.findings import Finding, Severity, Verdict, verdict_of
-from toolkit.core.uscc import normalise_uscc, uscc_problem
+from toolkit.core.findings import Finding, Severity, Verdict, rule_info, verdict_of
+from toolkit.core.uscc import ALPHABET, WEIGHTS, normalise_uscc, uscc_problem
 from toolkit.core.values import (
     ValueProblem,
     clean_text,
-    is_blank,
     is_phone,
     nfkc,
     parse_amount,
@@ -113,7 +112,7 @@ class SchemaCheck(Protocol):
 class RawRowLike(Protocol):
     row: int
     values: dict[str, Any]
-    cells: dict[str, str]
+    cells: Mapping[str, str]
     formula_missing: set[str]
 
 
@@ -131,7 +130,42 @@ class IntakeContext:
         return self._by_key[key]
 
     def __post_init__(self) -> None:
+        # Everything check_row would otherwise work out again for every row (measured: ~2x faster rows).
         self._by_key = {f.key: f for f in self.fields}
+        self._pos = {f.key: i for i, f in enumerate(self.fields)}
+        self._labels = {f.key: f.label for f in self.fields}
+        self._parsers = [(f, f.key, f.type == _NUMBER, _value_parser(f, self),
+                          bool(f.money or f.type in ("number", "percent"))) for f in self.fields]
+        self._maybe_required = [f for f in self.fields if f.required != "never"]
+        self._maybe_required_keys = frozenset(f.key for f in self._maybe_required)
+        self._limit_texts: dict[tuple[tuple[str, type, Any], ...], dict[str, str]] = {}
+        self._districts: dict[tuple[type, Any], str | None] = {}
+        self._places: dict[str, str | None] = {}
+
+    def district(self, raw: Any) -> str | None:
+        """``divisions.district`` remembered per cell value (a batch repeats a dozen spellings)."""
+        key = (type(raw), raw)
+        try:
+            return self._districts[key]
+        except KeyError:
+            pass
+        except TypeError:  # an unhashable value: not remembered
+            return self.divisions.district(raw)
+        if len(self._districts) > _MEMO_LIMIT:
+            self._districts.clear()
+        name = self._districts[key] = self.divisions.district(raw)
+        return name
+
+    def place(self, text: str) -> str | None:
+        """``divisions.place`` remembered per 注册地 text."""
+        try:
+            return self._places[text]
+        except KeyError:
+            pass
+        if len(self._places) > _MEMO_LIMIT:
+            self._places.clear()
+        name = self._places[text] = self.divisions.place(text)
+        return name
 
 
 @dataclass
@@ -139,7 +173,7 @@ class RowResult:
     row: int
     values: dict[str, Any]
     findings: list[Finding]
-    cells: dict[str, str] = field(default_factory=dict)
+    cells: Mapping[str, str] = field(default_factory=dict)
     district: str | None = None
     file: str | None = None
 
@@ -185,79 +219,158 @@ def fmt(value: Any) -> str:
 # ------------------------------------------------------------------ parsing
 
 
-def _parse(spec: FieldSpec, raw: Any, ctx: IntakeContext) -> tuple[Any, str | None]:
-    """(value, unit note) or raises ValueProblem."""
+_MEMO_LIMIT = 50_000
+_NUMBER = "number"
+_PERCENT = "percent"
+_YUAN_UNITS = ("元", "亿元")
+_BLOCKING = ("DATA.TYPE", "DATA.REQUIRED", "DATA.FORMULA", "DATA.USCC")
+_PARTNER_KEYS = ("agreement", "share_conditions", "share_staff", "share_projects", "share_outcomes")
+_FINDING_INFO: dict[tuple[str, str | None], tuple[Severity, str | None]] = {}
+
+
+def _finding(rule: str, message: str, key: str | None, cell: str | None, value: Any, severity: str | None) -> Finding:
+    """``Finding.of`` with the catalogue lookup remembered per (rule, severity): the same finding, faster."""
+    info = _FINDING_INFO.get((rule, severity))
+    if info is None:
+        entry = rule_info(rule)
+        info = _FINDING_INFO[(rule, severity)] = (Severity(severity or entry["severity"]), entry.get("article"))
+    return Finding(rule=rule, severity=info[0], message=message, article=info[1], field=key, cell=cell, value=value)
+
+
+_MEMO_TYPES = frozenset({"bool", "choice", "choice_config", "credit", "division"})
+_MEMO_PER_FIELD = 4096
+
+
+def _remembered(parse: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    """``parse`` remembering its answer (or its problem) per cell value: for fields of a few spellings
+    (是/否, 企业, 无不良记录, the district …), whose values are immutable. Keyed by type and value, so
+    1, 1.0 and True stay apart; 0.0 and -0.0 (equal, printed differently) are never remembered."""
+    memo: dict[tuple[type, Any], tuple[bool, Any]] = {}
+
+    def parse_remembered(raw: Any) -> Any:
+        key = (type(raw), raw)
+        try:
+            hit = memo.get(key)
+        except TypeError:  # unhashable
+            return parse(raw)
+        if hit is not None:
+            if hit[0]:
+                return hit[1]
+            raise ValueProblem(hit[1])
+        keep = len(memo) < _MEMO_PER_FIELD and not (type(raw) is float and raw == 0)
+        try:
+            value = parse(raw)
+        except ValueProblem as exc:
+            if keep and type(exc) is ValueProblem:
+                memo[key] = (False, str(exc))
+            raise
+        if keep:
+            memo[key] = (True, value)
+        return value
+
+    return parse_remembered
+
+
+def _value_parser(spec: FieldSpec, ctx: IntakeContext) -> Callable[[Any], Any]:
+    """The parser of one field, chosen once (numbers return their :class:`Amount`)."""
+    parse = _plain_parser(spec, ctx)
+    return _remembered(parse) if spec.type in _MEMO_TYPES else parse
+
+
+def _plain_parser(spec: FieldSpec, ctx: IntakeContext) -> Callable[[Any], Any]:
     t = spec.type
-    if t == "text":
-        return clean_text(raw), None
+    if t in ("text", "phone"):
+        return clean_text
     if t == "integer":
-        return parse_integer(raw), None
-    if t == "number":
-        amount = parse_amount(raw, money=spec.money)
-        return amount.value, amount.unit
+        return parse_integer
+    if t == _NUMBER:
+        money = spec.money
+        return lambda raw: parse_amount(raw, money=money)
     if t == "percent":
-        return parse_percent(raw), None
+        return parse_percent
     if t == "date":
-        return parse_date(raw), None
+        return parse_date
     if t == "bool":
-        return parse_bool(raw), None
+        return parse_bool
     if t == "credit":
-        return parse_credit(raw), None
+        return parse_credit
     if t == "credit_list":
-        return [parse_credit(x) for x in parse_list(raw)], None
+        return lambda raw: [parse_credit(x) for x in parse_list(raw)]
     if t == "choice":
-        return parse_choice(raw, spec.choices), None
+        choices = spec.choices
+        return lambda raw: parse_choice(raw, choices)
     if t == "choice_config":
-        return re.sub(r"\s+", "", nfkc(clean_text(raw))), None
+        return lambda raw: re.sub(r"\s+", "", nfkc(clean_text(raw)))
     if t == "list":
-        return parse_list(raw), None
+        return parse_list
     if t == "uscc":
-        return normalise_uscc(raw), None
+        return normalise_uscc
     if t == "uscc_list":
-        return [normalise_uscc(x) for x in parse_list(raw)], None
+        return lambda raw: [normalise_uscc(x) for x in parse_list(raw)]
     if t == "division":
-        name = ctx.divisions.district(raw)
-        if name is None:
-            raise ValueProblem("不是石家庄市的县（市、区）")
-        return name, None
-    if t == "phone":
-        return clean_text(raw), None
+        def division(raw: Any) -> str:
+            name = ctx.district(raw)
+            if name is None:
+                raise ValueProblem("不是石家庄市的县（市、区）")
+            return name
+        return division
     raise ValueError(f"unknown field type {t!r} in the schema")  # a schema bug, not a user error
+
+
+_USCC_VALUE = {ch: i for i, ch in enumerate(ALPHABET)}
+_USCC_DIGITS = frozenset("0123456789")
+
+
+def _uscc_problem(code: str) -> str | None:
+    """:func:`uscc_problem`, with the usual valid code recognised in one pass of C loops (~4x faster); any
+    code this does not find valid gets :func:`uscc_problem`'s own answer."""
+    if len(code) == 18 and code[2:8].isdigit() and _USCC_DIGITS.issuperset(code[2:8]):
+        try:
+            total = sum(map(int.__mul__, map(_USCC_VALUE.__getitem__, code[:17]), WEIGHTS))
+        except KeyError:  # a character outside the alphabet
+            return uscc_problem(code)
+        if code[17] in _USCC_VALUE and ALPHABET[(31 - total % 31) % 31] == code[17]:
+            return None
+    return uscc_problem(code)
 
 
 def check_row(raw: RawRowLike, ctx: IntakeContext) -> RowResult:
     """Every rule of rules.md part A and the row-level DATA rules for one row."""
     findings: list[Finding] = []
     values: dict[str, Any] = {}
-    cells = dict(raw.cells)
+    cells = raw.cells  # read only (the reader's cells are made when asked for)
+    labels = ctx._labels
 
     def add(rule: str, message: str, key: str | None, value: Any = None, severity: str | None = None) -> None:
-        findings.append(
-            Finding.of(rule, message, field=key, cell=cells.get(key) if key else None, value=value, severity=severity)
-        )
+        findings.append(_finding(rule, message, key, cells.get(key) if key else None, value, severity))
 
     # 1. parse every present, non-empty value
-    for spec in ctx.fields:
-        if spec.key not in raw.values:
-            continue
-        rv = raw.values[spec.key]
-        if spec.key in raw.formula_missing or is_blank(rv):
+    raw_values = raw.values
+    formula_missing = raw.formula_missing
+    for spec, key, is_number, parse, unit_check in ctx._parsers:
+        rv = raw_values.get(key)  # an absent column reads as an empty cell
+        if rv is None or (isinstance(rv, str) and not rv.strip()) or (formula_missing and key in formula_missing):
             continue
         try:
-            value, unit = _parse(spec, rv, ctx)
+            if is_number:
+                amount = parse(rv)
+                value, unit = amount.value, amount.unit
+            else:
+                value, unit = parse(rv), None
         except ValueProblem as exc:
-            add("DATA.TYPE", f"{spec.label}“{clean_text(rv)}”{exc}", spec.key, rv)
+            add("DATA.TYPE", f"{labels[key]}“{clean_text(rv)}”{exc}", key, rv)
             continue
-        if value in ("", []):
+        if not value and isinstance(value, str | list):  # "" or []
             continue
-        values[spec.key] = value
-        if unit in ("元", "亿元"):
-            add("DATA.UNIT", f"{spec.label}按“{unit}”填写（“{clean_text(rv)}”），已换算为{fmt(value)}万元，请核实",
-                spec.key, rv, "warning")
-        elif spec.money and unit is None and isinstance(value, Decimal) and value >= MONEY_AS_YUAN:
-            add("DATA.UNIT", f"{spec.label}为{fmt(value)}万元，疑似按“元”填写，请核实单位", spec.key, rv, "warning")
-        if spec.type == "percent" and isinstance(value, Decimal) and not 0 <= value <= 100:
-            add("DATA.UNIT", f"{spec.label}为{fmt(value)}%，不在0至100之间，请核实", spec.key, rv, "warning")
+        values[key] = value
+        if unit_check:
+            if unit in _YUAN_UNITS:
+                add("DATA.UNIT", f"{labels[key]}按“{unit}”填写（“{clean_text(rv)}”），已换算为{fmt(value)}万元，请核实",
+                    key, rv, "warning")
+            elif spec.money and unit is None and isinstance(value, Decimal) and value >= MONEY_AS_YUAN:
+                add("DATA.UNIT", f"{labels[key]}为{fmt(value)}万元，疑似按“元”填写，请核实单位", key, rv, "warning")
+            if spec.type == _PERCENT and isinstance(value, Decimal) and not 0 <= value <= 100:
+                add("DATA.UNIT", f"{labels[key]}为{fmt(value)}%，不在0至100之间，请核实", key, rv, "warning")
 
     lead_type = values.get("lead_type")
     partners = values.get("partners", [])
@@ -266,32 +379,41 @@ def check_row(raw: RawRowLike, ctx: IntakeContext) -> RowResult:
 
     # 2. required values, formulas without a cached value
     reported = {f.field for f in findings}
-    for spec in ctx.fields:
-        need = spec.required_for(lead_type, has_partners)
-        if spec.key in raw.formula_missing:
-            add("DATA.FORMULA",
-                f"{spec.label}是公式但没有计算结果（文件由程序生成、未在 Excel 中打开保存），"
-                "请在 Excel 中打开、保存后重新提交", spec.key, None, "error" if need else "warning")
-            continue
-        if spec.key in ctx.missing_columns:
-            if need:
-                add("DATA.HEADER", f"表格缺少“{spec.label}”列，无法核验{spec.blocks or '该项'}", spec.key)
-            continue
-        if need and spec.key not in values and spec.key not in reported:
+    if formula_missing or ctx.missing_columns:
+        for spec in ctx.fields:
+            need = spec.required_for(lead_type, has_partners)
+            if spec.key in formula_missing:
+                add("DATA.FORMULA",
+                    f"{spec.label}是公式但没有计算结果（文件由程序生成、未在 Excel 中打开保存），"
+                    "请在 Excel 中打开、保存后重新提交", spec.key, None, "error" if need else "warning")
+                continue
+            if spec.key in ctx.missing_columns:
+                if need:
+                    add("DATA.HEADER", f"表格缺少“{spec.label}”列，无法核验{spec.blocks or '该项'}", spec.key)
+                continue
+            if need and spec.key not in values and spec.key not in reported:
+                if spec.empty_rule:
+                    add(spec.empty_rule, f"{spec.label}未填写", spec.key)
+                else:
+                    add("DATA.REQUIRED", f"缺少{spec.label}，无法核验{spec.blocks or '该项'}", spec.key)
+    else:  # the same loop for the usual row: only fields that can be required and are empty
+        empty = ctx._maybe_required_keys - values.keys()
+        for key in sorted(empty, key=ctx._pos.__getitem__) if empty else ():
+            spec = ctx._by_key[key]
+            if key in reported or not spec.required_for(lead_type, has_partners):
+                continue
             if spec.empty_rule:
-                add(spec.empty_rule, f"{spec.label}未填写", spec.key)
+                add(spec.empty_rule, f"{labels[key]}未填写", key)
             else:
-                add("DATA.REQUIRED", f"缺少{spec.label}，无法核验{spec.blocks or '该项'}", spec.key)
+                add("DATA.REQUIRED", f"缺少{labels[key]}，无法核验{spec.blocks or '该项'}", key)
 
     # 3. identity codes and lists
-    lead_problem = uscc_problem(values["lead_uscc"]) if "lead_uscc" in values else None
-    if "lead_uscc" in values:
-        problem = lead_problem
-        if problem:
-            add("DATA.USCC", f"依托单位统一社会信用代码“{values['lead_uscc']}”{problem}", "lead_uscc", values["lead_uscc"])
+    lead_problem = _uscc_problem(values["lead_uscc"]) if "lead_uscc" in values else None
+    if lead_problem:
+        add("DATA.USCC", f"依托单位统一社会信用代码“{values['lead_uscc']}”{lead_problem}", "lead_uscc", values["lead_uscc"])
     valid_partner_usccs = []
     for code in partner_usccs:
-        problem = uscc_problem(code)
+        problem = _uscc_problem(code)
         if problem:
             add("DATA.USCC", f"共建单位统一社会信用代码“{code}”{problem}", "partner_usccs", code)
         else:
@@ -306,10 +428,10 @@ def check_row(raw: RawRowLike, ctx: IntakeContext) -> RowResult:
         add("DATA.PHONE", f"联系电话“{values['phone']}”既不是手机号码也不是固定电话号码", "phone", values["phone"], "warning")
 
     # 4. derived values for the schema
-    instance: dict[str, Any] = {k: v for k, v in values.items()}
+    instance: dict[str, Any] = dict(values)
     instance["has_partners"] = has_partners
     if "reg_place" in values:
-        instance["reg_in_city"] = ctx.divisions.place(values["reg_place"]) is not None
+        instance["reg_in_city"] = ctx.place(values["reg_place"]) is not None
     if "lead_uscc" in values and lead_problem is None:
         instance["lead_uscc_region"] = values["lead_uscc"][2:6]
     if "reg_date" in values:
@@ -327,28 +449,30 @@ def check_row(raw: RawRowLike, ctx: IntakeContext) -> RowResult:
                 f"填报的市内共建企业数为{declared}家，按共建单位信用代码核对为{len(city)}家，请核实",
                 "city_partner_enterprises", declared, "warning")
     if not has_partners:
-        for key in ("agreement", "share_conditions", "share_staff", "share_projects", "share_outcomes"):
+        for key in _PARTNER_KEYS:
             instance.pop(key, None)
 
     # 5. thresholds from the schema
-    blocked = {f.field for f in findings if f.rule in ("DATA.TYPE", "DATA.REQUIRED", "DATA.FORMULA", "DATA.USCC")}
-    params = {
-        "reference_date": ctx.reference_date.isoformat(),
-        "reg_place": fmt(values.get("reg_place", "")),
-        "reg_date": fmt(values.get("reg_date", "")),
-        "lead_type": values.get("lead_type", ""),
-    }
-    for v in ctx.check(instance):
-        if v.field in blocked:
-            continue
-        item_name = ""
-        if v.item is not None and v.field == "partner_credit":
-            item_name = partners[v.item] if v.item < len(partners) else f"第{v.item + 1}个"
-        message = v.template.format(
-            value=fmt(v.value), item_name=item_name, **{k: fmt(x) for k, x in v.limits.items()}, **params
-        )
-        shown = v.value if (v.item is not None or v.field not in values) else values[v.field]
-        add(v.rule, message, v.field, shown)
+    violations = ctx.check(instance)
+    if not isinstance(violations, list):
+        violations = list(violations)
+    if violations:
+        blocked = {f.field for f in findings if f.rule in _BLOCKING}
+        params = {
+            "reference_date": ctx.reference_date.isoformat(),
+            "reg_place": fmt(values.get("reg_place", "")),
+            "reg_date": fmt(values.get("reg_date", "")),
+            "lead_type": values.get("lead_type", ""),
+        }
+        for v in violations:
+            if v.field in blocked:
+                continue
+            item_name = ""
+            if v.item is not None and v.field == "partner_credit":
+                item_name = partners[v.item] if v.item < len(partners) else f"第{v.item + 1}个"
+            message = v.template.format(value=fmt(v.value), item_name=item_name, **_limit_texts(v.limits, ctx), **params)
+            shown = v.value if (v.item is not None or v.field not in values) else values[v.field]
+            add(v.rule, message, v.field, shown)
 
     # 6. name already used by a center in the ledger
     name = values.get("center_name")
@@ -358,17 +482,34 @@ def check_row(raw: RawRowLike, ctx: IntakeContext) -> RowResult:
     return RowResult(row=raw.row, values=values, findings=_order(findings, ctx), cells=cells)
 
 
+def _limit_texts(limits: Mapping[str, Any], ctx: IntakeContext) -> Mapping[str, str]:
+    """``{name: fmt(limit)}`` of a threshold's limits (a handful per schema: remembered)."""
+    key = tuple((k, type(x), x) for k, x in limits.items())
+    try:
+        return ctx._limit_texts[key]
+    except KeyError:
+        pass
+    except TypeError:  # unhashable limit
+        return {k: fmt(x) for k, x in limits.items()}
+    if len(ctx._limit_texts) > 1000:
+        ctx._limit_texts.clear()
+    texts = ctx._limit_texts[key] = {k: fmt(x) for k, x in limits.items()}  # type: ignore[index]
+    return texts
+
+
 def _order(findings: list[Finding], ctx: IntakeContext) -> list[Finding]:
     """Findings in the order of the form's columns (the order a clerk reads them), without repeats."""
-    pos = {f.key: i for i, f in enumerate(ctx.fields)}
-    seen: set[tuple[Any, ...]] = set()
-    unique = []
-    for f in findings:
-        key = (f.rule, f.field, f.cell, f.message)
-        if key not in seen:
-            seen.add(key)
-            unique.append(f)
-    return sorted(unique, key=lambda f: pos.get(f.field or "", -1))
+    pos = ctx._pos
+    if len(findings) > 1:
+        seen: set[tuple[Any, ...]] = set()
+        unique = []
+        for f in findings:
+            key = (f.rule, f.field, f.cell, f.message)
+            if key not in seen:
+                seen.add(key)
+                unique.append(f)
+        findings = unique
+    return sorted(findings, key=lambda f: pos.get(f.field or "", -1))
 
 
 def _dup_keys(result: RowResult) -> list[tuple[str, str]]:

@@ -14,6 +14,7 @@ import unicodedata
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
+from functools import lru_cache
 
 EXCEL_EPOCH = date(1899, 12, 30)
 
@@ -72,14 +73,18 @@ def _to_decimal(value: int | float) -> Decimal:
     return Decimal(repr(value))
 
 
+_UNITS_LONGEST_FIRST = tuple(name for name in sorted(_OTHER_UNITS, key=len, reverse=True) if name != "%")
+
+
 def parse_amount(value: object, money: bool = False) -> Amount:
     """A number typed as a number or as text ("2,000", "2000万元", "２０００", " 2000 ").
 
     With ``money=True`` the units 万元/元/亿元 are recognised and converted to 万元.
     Other units that belong to the field (平方米, 人, 件, 月 …) are stripped.
     """
-    if isinstance(value, int | float) and not isinstance(value, bool):
-        return Amount(_to_decimal(value))
+    kind = type(value)
+    if kind is float or kind is int or (isinstance(value, int | float) and not isinstance(value, bool)):
+        return Amount(_to_decimal(value))  # type: ignore[arg-type]
     if isinstance(value, Decimal):
         return Amount(value)
     if not isinstance(value, str):
@@ -92,8 +97,8 @@ def parse_amount(value: object, money: bool = False) -> Amount:
                 unit, text = name, text[: -len(name)]
                 break
     if unit is None:
-        for name in sorted(_OTHER_UNITS, key=len, reverse=True):
-            if text.endswith(name) and name != "%":
+        for name in _UNITS_LONGEST_FIRST:
+            if text.endswith(name):
                 text = text[: -len(name)]
                 break
     if not _NUM_RE.match(text):
@@ -115,6 +120,11 @@ def parse_number(value: object) -> Decimal:
 
 def parse_integer(value: object) -> int:
     """A whole number ("15", "15人", 15.0)."""
+    kind = type(value)
+    if kind is int:
+        return value  # type: ignore[return-value]
+    if kind is float and value.is_integer():  # type: ignore[union-attr]  # finite and whole: exact
+        return int(value)  # type: ignore[arg-type]
     number = parse_number(value)
     if number != number.to_integral_value():
         raise ValueProblem("应为整数")
@@ -189,10 +199,18 @@ def parse_bool(value: object) -> bool:
     raise ValueProblem("应为“是”或“否”")
 
 
+_SPACES = re.compile(r"\s+")
+
+
+@lru_cache(maxsize=256)
+def _choice_table(choices: tuple[str, ...]) -> dict[str, str]:
+    return {_SPACES.sub("", nfkc(c)): c for c in choices}
+
+
 def parse_choice(value: object, choices: tuple[str, ...] | list[str], aliases: dict[str, str] | None = None) -> str:
     """One of ``choices`` (after NFKC and white-space removal, and the given aliases)."""
-    text = re.sub(r"\s+", "", nfkc(str(value)))
-    norm = {re.sub(r"\s+", "", nfkc(c)): c for c in choices}
+    text = _SPACES.sub("", nfkc(str(value)))
+    norm = _choice_table(tuple(choices))
     if text in norm:
         return norm[text]
     if aliases and text in aliases:
@@ -226,10 +244,12 @@ def parse_list(value: object) -> list[str]:
 
 _MOBILE = re.compile(r"^(\+?86)?1[3-9]\d{9}$")
 _LANDLINE = re.compile(r"^(0\d{2,3})?[2-9]\d{6,7}(转\d{1,6})?$")
+_BRACKETS = re.compile(r"[()（）]")
 
 
 def is_phone(value: object) -> bool:
     """A mainland mobile (11 digits, 1[3-9]…) or landline (area code 0xx(x), 7-8 digits, optional 转ext)."""
     text = nfkc(clean_text(value)).replace(" ", "").replace("-", "").replace("—", "")
-    text = re.sub(r"[()（）]", "", text)
+    if "(" in text or ")" in text or "（" in text or "）" in text:
+        text = _BRACKETS.sub("", text)
     return bool(_MOBILE.match(text) or _LANDLINE.match(text))
