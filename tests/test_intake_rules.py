@@ -234,3 +234,15 @@ def test_key_fields_and_min_ip_come_from_config(intake_file, config):
     report = validate_file(intake_file([good_row(key_field="人工智能", ip_count=9)]), cfg)
     assert rules_of(report) == ["A10.3.IP"]
     assert report.rows[0].findings[0].message == "自主知识产权9件，少于10件"
+
+
+def test_existing_center_name_matches_across_spaces_and_bracket_width(intake_file, config):
+    path = intake_file([good_row(center_name="石家庄市智能装备 技术创新中心")])
+    report = validate_file(path, config, existing_names=frozenset({"石家庄市智能装备技术创新中心"}))
+    assert rules_of(report) == ["A10.7.NAME"]
+
+
+def test_a_text_date_with_a_time_keeps_its_day(intake_file, config):
+    report = check(intake_file, config, reg_date="2023-3-31 9:30")
+    assert report.rows[0].values["reg_date"].isoformat() == "2023-03-31"
+    assert rules_of(report) == []

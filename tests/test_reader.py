@@ -245,3 +245,47 @@ def test_template_round_trip_and_old_version(tmp_path, config):
     wb.save(tmp_path / "old.xlsx")
     old = validate_file(tmp_path / "old.xlsx", config)
     assert [f.message for f in old.file_findings if "旧版模板" in f.message]
+
+
+def test_form_not_starting_at_a1_gets_the_right_cells(tmp_path, config):
+    """The header in C3 with nothing above or left of it: cells are the sheet's own A1 references."""
+    from openpyxl import Workbook
+
+    from toolkit.adapters.schema_check import field_specs
+
+    specs = field_specs("intake")
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "申报汇总"
+    row = good_row(fixed_staff=10)
+    for i, spec in enumerate(specs, start=3):
+        ws.cell(row=3, column=i, value=spec.header)
+        ws.cell(row=4, column=i, value=row.get(spec.key))
+    wb.save(tmp_path / "c3.xlsx")
+    report = validate_file(tmp_path / "c3.xlsx", config)
+    assert report.table.header_row == 3
+    (f,) = report.rows[0].findings
+    col = [s.key for s in specs].index("fixed_staff") + 3
+    from openpyxl.utils import get_column_letter
+
+    assert (report.rows[0].row, f.cell) == (4, f"{get_column_letter(col)}4")
+
+
+def test_a_column_twice_is_reported_and_the_first_is_read(tmp_path, config):
+    path = write_intake(tmp_path / "dup.xlsx", [good_row()])
+    wb = load_workbook(path)
+    ws = wb.active
+    col = ws.max_column + 1
+    ws.cell(row=3, column=col, value="上年度销售收入（万元）")
+    ws.cell(row=4, column=col, value=100)
+    wb.save(path)
+    report = validate_file(path, config)
+    (dup,) = [f for f in report.file_findings if "出现了两次" in f.message]
+    assert dup.rule == "DATA.HEADER" and dup.severity.value == "warning"
+    assert report.rows[0].findings == []  # the first column (5000) is the one checked
+
+
+def test_header_below_the_scanned_rows_says_where_it_looked(tmp_path, config):
+    path = write_intake(tmp_path / "low.xlsx", [good_row()], title_rows=35)
+    report = validate_file(path, config)
+    assert report.status == 2 and "前30行" in report.file_findings[0].message

@@ -118,6 +118,9 @@ def header_findings(
             f"工作表“{table.sheet}”缺少“{spec.label}”列（第{table.header_row}行表头），无法核验{spec.blocks or '该项'}",
             severity=severity, field=spec.key, sheet=table.sheet,
         ))
+    for cell, header, first in table.duplicate_headers:
+        out.append(Finding.of("DATA.HEADER", f"“{header}”列出现了两次（{first}和{cell}），按{first}所在列校验，"
+                              f"{cell}所在列未校验，请删除重复的列", severity="warning", cell=cell, sheet=table.sheet))
     for cell, header in table.unknown_headers:
         out.append(Finding.of("DATA.HEADER", f"未识别的列“{header}”（{cell}），该列内容已保留但不参与校验",
                               severity="warning", cell=cell, sheet=table.sheet))

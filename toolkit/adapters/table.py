@@ -63,6 +63,8 @@ class Table:
     rows: list[RawRow]
     template_version: str | None = None
     sheet_names: list[str] = field(default_factory=list)
+    # a column header that appears twice: (the second one's cell, header, the cell of the column that is read)
+    duplicate_headers: list[tuple[str, str, str]] = field(default_factory=list)
 
     def cell_ref(self, key: str, row: int) -> str:
         return f"{get_column_letter(self.columns[key])}{row}"
@@ -785,13 +787,14 @@ def _locate(
     if best is None:
         raise InputFileError(
             path,
-            f"文件“{path.name}”中没有找到{form_name}的表头（如“{columns[0].header}”“{columns[1].header}”等列），"
-            "请使用标准模板（tic template）填写。",
+            f"文件“{path.name}”的各工作表前{HEADER_SCAN_ROWS}行中没有找到{form_name}的表头"
+            f"（如“{columns[0].header}”“{columns[1].header}”等列），请使用标准模板（tic template）填写。",
             reason="no-form",
         )
     _, sheet, header_row, header_values = best
     col_of: dict[str, int] = {}
     unknown: list[tuple[str, str]] = []
+    duplicates: list[tuple[str, str, str]] = []
     extra_cols: dict[int, str] = {}
     for idx, value in enumerate(header_values, start=1):
         if is_blank(value):
@@ -799,6 +802,11 @@ def _locate(
         key = matcher.match(value)
         if key and key not in col_of:
             col_of[key] = idx
+        elif key:  # the same column twice: the first is read, the second kept and reported
+            label = " ".join(str(value).split())
+            duplicates.append((f"{get_column_letter(idx)}{header_row}", label,
+                               f"{get_column_letter(col_of[key])}{header_row}"))
+            extra_cols[idx] = f"{label}（{get_column_letter(idx)}列）"
         elif normalise_header(value) in OWN_HEADERS:
             continue
         else:
@@ -821,6 +829,7 @@ def _locate(
         columns=col_of,
         missing_columns=missing,
         unknown_headers=unknown,
+        duplicate_headers=duplicates,
         rows=[],
         template_version=book.template_version,
         sheet_names=list(book.sheetnames),

@@ -141,6 +141,7 @@ class IntakeContext:
         self._limit_texts: dict[tuple[tuple[str, type, Any], ...], dict[str, str]] = {}
         self._districts: dict[tuple[type, Any], str | None] = {}
         self._places: dict[str, str | None] = {}
+        self._existing_keys = frozenset(name_key(n) for n in self.existing_names)
 
     def district(self, raw: Any) -> str | None:
         """``divisions.district`` remembered per cell value (a batch repeats a dozen spellings)."""
@@ -476,10 +477,15 @@ def check_row(raw: RawRowLike, ctx: IntakeContext) -> RowResult:
 
     # 6. name already used by a center in the ledger
     name = values.get("center_name")
-    if name and name in ctx.existing_names:
+    if name and ctx._existing_keys and name_key(name) in ctx._existing_keys:
         add("A10.7.NAME", f"中心名称“{name}”与台账中已有的技术创新中心重名", "center_name", name)
 
     return RowResult(row=raw.row, values=values, findings=_order(findings, ctx), cells=cells)
+
+
+def name_key(name: str) -> str:
+    """A center name for comparing: NFKC (one width of brackets), no white space."""
+    return re.sub(r"\s+", "", nfkc(name))
 
 
 def _limit_texts(limits: Mapping[str, Any], ctx: IntakeContext) -> Mapping[str, str]:

@@ -155,6 +155,9 @@ _DATE_PATTERNS = (
 )
 
 
+_TIME = re.compile(r"(?<=[\d日])(?:T|\s*)\d{1,2}:\d{2}(?::\d{2})?$")
+
+
 def parse_date(value: object) -> date:
     """A date: a real Excel date, an Excel serial number, or text in the usual Chinese spellings."""
     if isinstance(value, datetime):
@@ -169,8 +172,8 @@ def parse_date(value: object) -> date:
         return EXCEL_EPOCH + timedelta(days=int(value))
     if not isinstance(value, str):
         raise ValueProblem("应为日期")
-    text = nfkc(value).strip().replace(" ", "")
-    text = re.sub(r"(\d)[T ]?\d{1,2}:\d{2}(:\d{2})?$", r"\1", text)
+    text = nfkc(value).strip()
+    text = _TIME.sub("", text).replace(" ", "")  # "2018-3-15 9:30" → "2018-3-15" (the day's digits kept)
     for pattern in _DATE_PATTERNS:
         m = pattern.match(text)
         if m:
