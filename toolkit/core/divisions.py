@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 from toolkit.core.values import nfkc
@@ -29,9 +30,14 @@ class Divisions:
     def names(self) -> list[str]:
         return list(self.codes)
 
-    def _candidates(self) -> list[tuple[str, str]]:
+    @cached_property
+    def _sorted(self) -> tuple[tuple[str, str], ...]:
         pairs = [(n, n) for n in self.codes] + list(self.aliases.items())
-        return sorted(pairs, key=lambda p: len(p[0]), reverse=True)
+        return tuple(sorted(pairs, key=lambda p: len(p[0]), reverse=True))
+
+    def _candidates(self) -> tuple[tuple[str, str], ...]:
+        """Names and aliases, longest first (so 石家庄高新技术产业开发区 wins over a shorter prefix)."""
+        return self._sorted
 
     def district(self, text: object) -> str | None:
         """The official name of a district cell ("长安区", "高新区", "石家庄市长安区", "长安区科技局")."""
