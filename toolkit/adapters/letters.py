@@ -17,20 +17,30 @@ Files written before a failed commit are removed again, so the ledger and the fo
 
 Rendering: docxtpl in a :class:`~jinja2.sandbox.SandboxedEnvironment` with autoescape and
 :class:`~jinja2.StrictUndefined` — values are data ("&", "<", "{{" print as themselves),
-a template cannot run code, a missing field is an error, never a blank. A new
-``DocxTemplate`` per letter from template bytes loaded once per run; the output zip is
-written with fixed timestamps so the same data always gives the same bytes (and SHA-256).
+a template cannot run code, a missing field is an error, never a blank. Each template
+is prepared once per run (:mod:`toolkit.adapters.fastdocx`: docxtpl's patching and the
+Jinja compilation done once, the fixed package members serialised and deflated once);
+each letter then costs its rendering and one zip, the same bytes as a new ``DocxTemplate``
+per letter (:func:`render_letter`) would give. The output zip is written with fixed
+timestamps so the same data always gives the same bytes (and SHA-256). Numbers and file
+names are decided in plan order in this process; a large run renders in two forked
+worker processes (:func:`pool_workers`), then records and writes in plan order.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import io
 import json
+import multiprocessing
+import os
 import re
+import sys
+import threading
 import unicodedata
 import zipfile
-from collections.abc import Callable, Collection, Mapping
+from collections.abc import Callable, Collection, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -43,6 +53,7 @@ from jinja2.sandbox import SandboxedEnvironment
 
 from toolkit import __version__
 from toolkit.adapters.atomic import write_bytes, write_with
+from toolkit.adapters.fastdocx import PreparedTemplate
 from toolkit.adapters.ledger import now_text, open_ledger
 from toolkit.adapters.letter_plan import (
     KIND_ZH,
@@ -67,7 +78,7 @@ from toolkit.adapters.pdf import MISSING, convert_to_pdf, find_soffice
 from toolkit.adapters.xlstyle import defuse_formulas
 from toolkit.core.config import Config
 from toolkit.core.dates import format_zh
-from toolkit.errors import InputFileError, OutputError, TemplateError
+from toolkit.errors import InputFileError, OutputError, TemplateError, TicError
 from toolkit.resources import templates_dir
 
 FIXED_ZIP_TIME = (1980, 1, 1, 0, 0, 0)
@@ -149,21 +160,75 @@ def xml_safe(value: Any) -> Any:
     return value
 
 
-def render_letter(template: bytes, context: Mapping[str, Any], *, name: str = "模板",
-                  env: LetterEnvironment | None = None) -> bytes:
-    """Fill one letter from ``template`` (.docx bytes); raises :class:`TemplateError` naming a missing field."""
+@contextlib.contextmanager
+def _rendering(name: str) -> Iterator[None]:
+    """Any failure of filling template ``name`` as one :class:`TemplateError` sentence."""
     try:
-        doc = DocxTemplate(io.BytesIO(template))
-        doc.render(xml_safe(context), jinja_env=env or LetterEnvironment())
-        buf = io.BytesIO()
-        doc.save(buf)
+        yield
     except JinjaTemplateError as exc:
         raise _template_error(name, exc) from None
     except (zipfile.BadZipFile, KeyError) as exc:
         raise TemplateError(f"公文模板“{name}”不是有效的 Word 文件（.docx）或已损坏：{exc}。") from None
+    except TicError:
+        raise
     except Exception as exc:  # an expression in the template failed (e.g. division by zero)
         raise TemplateError(f"公文模板“{name}”无法生成公文：{type(exc).__name__}: {exc}。") from None
+
+
+def render_letter(template: bytes, context: Mapping[str, Any], *, name: str = "模板",
+                  env: LetterEnvironment | None = None) -> bytes:
+    """Fill one letter from ``template`` (.docx bytes); raises :class:`TemplateError` naming a missing field.
+
+    Plain docxtpl (a new ``DocxTemplate``, render, save, fixed timestamps): the reference
+    that :class:`LetterRenderer`'s prepared template reproduces byte for byte.
+    """
+    with _rendering(name):
+        doc = DocxTemplate(io.BytesIO(template))
+        doc.render(xml_safe(context), jinja_env=env or LetterEnvironment())
+        buf = io.BytesIO()
+        doc.save(buf)
     return normalise_docx(buf.getvalue())
+
+
+class LetterRenderer:
+    """Fills the letters of one template for a run: docxtpl's work on the template done once.
+
+    The template is prepared on the first letter (:class:`~toolkit.adapters.fastdocx.PreparedTemplate`:
+    patched and compiled once, the fixed package members serialised and deflated once); each
+    letter then gives the same bytes as :func:`render_letter`. A template the prepared path
+    does not support (fields in core properties or footnotes) is filled by :func:`render_letter`.
+    """
+
+    def __init__(self, template: bytes, *, name: str = "模板", env: LetterEnvironment | None = None) -> None:
+        self.template = template
+        self.name = name
+        self.env = env or LetterEnvironment()
+        self._prepared: PreparedTemplate | None = None
+        self._plain = False
+
+    def prepare(self) -> None:
+        """Prepare the template now (else on the first letter).
+
+        A template that cannot be prepared (not a .docx, a syntax error …) is left to
+        :func:`render_letter`, which then raises its error exactly as without preparing.
+        """
+        if self._prepared is None and not self._plain:
+            try:
+                prepared: PreparedTemplate | None = PreparedTemplate(self.template, self.env, FIXED_ZIP_TIME)
+            except Exception:  # render_letter reports it
+                prepared = None
+            if prepared is not None and prepared.supported:
+                self._prepared = prepared
+            else:
+                self._plain = True
+
+    def render(self, context: Mapping[str, Any]) -> bytes:
+        """The letter for ``context`` (.docx bytes); a :class:`TemplateError` as :func:`render_letter` raises."""
+        self.prepare()
+        if self._prepared is None:
+            return render_letter(self.template, context, name=self.name, env=self.env)
+        with _rendering(self.name):
+            return self._prepared.render(xml_safe(context))
 
 
 def template_fields(template: bytes, *, name: str = "模板") -> set[str]:
@@ -450,13 +515,16 @@ def issue_letters(
     evaluation: Path | str | Mapping[str, Any] | None = None,
     template_dir: Path | None = None,
     progress: Progress | None = None,
+    workers: int | None = None,
 ) -> LettersReport:
     """Issue every letter ``config.year`` calls for (see the module docstring); returns what was done.
 
     ``center_ids`` limits the run to those centers (with ``reissue``: re-issue only theirs);
     ``evaluation`` is the cycle's evaluation report (path or dict) for the rectification
     notices' weakest dimensions (default: the JSON the evaluations were recorded from, if
-    it lies in the cycle folder); ``template_dir`` holds edited templates (``<kind>.docx``).
+    it lies in the cycle folder); ``template_dir`` holds edited templates (``<kind>.docx``);
+    ``workers`` is how many worker processes render (None: two for a large run where the
+    platform forks, see :func:`pool_workers`; 0 or 1: none) — the letters are the same bytes.
     """
     wanted = _check_kinds(kinds)
     out_dir = Path(out_dir)
@@ -467,6 +535,7 @@ def issue_letters(
     report = LettersReport(config.year, format_zh(config.letter_date), out_dir, doc_prefix=prefix, doc_year=doc_year)
     env = LetterEnvironment()
     templates: dict[str, tuple[Path, bytes]] = {}
+    renderers: dict[str, LetterRenderer] = {}
     written: list[Path] = []
     manifest_rows: list[dict[str, Any]] = []
     db = Path(ledger_path or config.ledger_path)
@@ -500,21 +569,22 @@ def issue_letters(
                 if missing:
                     raise TemplateError(f"公文模板“{path}”使用了数据中没有的字段“{'、'.join(missing)}”，"
                                         "未生成任何公文；请改正模板（可运行 tic letters check 检查）。")
-            taken = {f.lower() for f in recorded_files(conn)}
-            issued_at = now_text()
+                renderers[kind] = LetterRenderer(data, name=path.name, env=env)
             audits: list[tuple[str, str]] = []
             total = len(plan.letters)
-            for done, item in enumerate(plan.letters, start=1):
-                entry = _issue_one(conn, item, templates[item.kind], env, out_dir, prefix, doc_year, issued_at,
-                                   reissue, taken, written, report)
-                if entry is not None:
-                    report.letters.append(entry)
-                    if entry.new:
-                        audits.append(("印发公文", f"{entry.doc_number} {KIND_ZH[entry.kind]} "
-                                       f"{entry.center_id or '（通知）'} {entry.file}"
-                                       + (f"，代替 {entry.supersedes}" if entry.supersedes else "")))
+            issued_before = len(report.letters)
+
+            def done(entry: LetterEntry) -> None:
+                report.letters.append(entry)
+                if entry.new:
+                    audits.append(("印发公文", f"{entry.doc_number} {KIND_ZH[entry.kind]} "
+                                   f"{entry.center_id or '（通知）'} {entry.file}"
+                                   + (f"，代替 {entry.supersedes}" if entry.supersedes else "")))
                 if progress is not None:
-                    progress("docx", done, total)
+                    progress("docx", len(report.letters) - issued_before, total)
+
+            _Issuer(conn, renderers, out_dir, prefix, doc_year, now_text(), reissue, written, report,
+                    workers).issue(plan.letters, done)
             order = {k: i for i, k in enumerate(KINDS)}
             report.letters.sort(key=lambda e: (order[e.kind], e.center_id or ""))
             report.gaps = sequence_gaps(conn, prefix, doc_year)
@@ -543,54 +613,151 @@ def issue_letters(
     return report
 
 
-def _issue_one(
-    conn: Any,
-    item: PlannedLetter,
-    template: tuple[Path, bytes],
-    env: LetterEnvironment,
-    out_dir: Path,
-    prefix: str,
-    doc_year: int,
-    issued_at: str,
-    reissue: bool,
-    taken: set[str],
-    written: list[Path],
-    report: LettersReport,
-) -> LetterEntry | None:
-    path, data = template
-    key = LetterKey(*item.key)
-    existing = current_letter(conn, key)
-    if existing is not None and not reissue:
-        entry = LetterEntry(item.kind, item.center_id, item.center_name, item.districts, existing.doc_number,
-                            existing.file, existing.sha256, False, existing.issued_at)
-        target = out_dir / existing.file
-        if not target.exists():
-            content = render_letter(data, {**item.context, "doc_number": existing.doc_number}, name=path.name, env=env)
+@dataclass
+class _Job:
+    """One planned letter, decided before anything is rendered: kept as issued, restored, or new."""
+
+    item: PlannedLetter
+    key: LetterKey
+    existing: LetterRecord | None  # the letter in force for the key before this one
+    doc_number: str | None = None  # the number the letter to render carries (None: nothing to render)
+    seq: int | None = None  # a new letter: its sequence number (None: an issued letter kept or restored)
+    file: str | None = None  # a new letter: its file name
+
+
+class _Issuer:
+    """Issues the planned letters of a run inside the ledger's write transaction.
+
+    The letters are decided in plan order in this process — kept, restored, or a new
+    letter with the next number and its file name —, then rendered (in order, in
+    this process or a pool of worker processes: the numbers are already given), then
+    recorded and written in plan order. A key met twice in a run is issued after the
+    letters before it are recorded, so it finds its letter as a re-run would.
+    """
+
+    def __init__(self, conn: Any, renderers: Mapping[str, LetterRenderer], out_dir: Path, prefix: str,
+                 doc_year: int, issued_at: str, reissue: bool, written: list[Path], report: LettersReport,
+                 workers: int) -> None:
+        self.conn, self.renderers, self.out_dir = conn, renderers, out_dir
+        self.prefix, self.doc_year, self.issued_at, self.reissue = prefix, doc_year, issued_at, reissue
+        self.written, self.report, self.workers = written, report, workers
+        self.taken = {f.lower() for f in recorded_files(conn)}
+        self.current: dict[LetterKey, LetterRecord] = {}
+        self.seq = next_seq(conn, prefix, doc_year)
+
+    def issue(self, items: list[PlannedLetter], done: Callable[[LetterEntry], None]) -> None:
+        """Issue ``items`` in order; ``done`` gets each letter's entry in that order."""
+        for year in sorted({item.cycle_year for item in items}):  # the letters in force: one query a cycle
+            for rec in letters_of_cycle(self.conn, year):
+                if rec.superseded_by is None:
+                    self.current[rec.key] = rec
+        batch: list[_Job] = []
+        pending: set[LetterKey] = set()
+        for item in items:
+            key = LetterKey(*item.key)
+            if key in pending:
+                self._finish(batch, done)
+                batch, pending = [], set()
+            batch.append(self._decide(item, key))
+            pending.add(key)
+        self._finish(batch, done)
+
+    def _decide(self, item: PlannedLetter, key: LetterKey) -> _Job:
+        existing = self.current.get(key)
+        if existing is not None and not self.reissue:
+            missing = not (self.out_dir / existing.file).exists()
+            return _Job(item, key, existing, existing.doc_number if missing else None)
+        extra = item.context.get("change_field", "") if item.kind == "change" else ""
+        stem = letter_file_stem(item.kind, item.center_id, item.center_name, item.cycle_year, extra)
+        name = unique_file_name(self.out_dir, stem, ".docx", self.taken)
+        self.taken.add(name.lower())
+        seq, self.seq = self.seq, self.seq + 1
+        return _Job(item, key, existing, format_doc_number(self.prefix, self.doc_year, seq), seq, name)
+
+    def _finish(self, batch: list[_Job], done: Callable[[LetterEntry], None]) -> None:
+        todo = [(job.item.kind, {**job.item.context, "doc_number": job.doc_number})
+                for job in batch if job.doc_number is not None]
+        with contextlib.closing(_render_all(self.renderers, todo, self.workers)) as contents:
+            for job in batch:
+                done(self._record(job, next(contents) if job.doc_number is not None else None))
+
+    def _record(self, job: _Job, content: bytes | None) -> LetterEntry:
+        item, existing = job.item, job.existing
+        if job.seq is None:
+            assert existing is not None
+            entry = LetterEntry(item.kind, item.center_id, item.center_name, item.districts, existing.doc_number,
+                                existing.file, existing.sha256, False, existing.issued_at)
+            if content is None:
+                return entry
             if sha256_of(content) == existing.sha256:
+                target = self.out_dir / existing.file
                 write_new(target, content)
-                written.append(target)
+                self.written.append(target)
                 entry.restored = True
             else:
-                report.problems.append(PlanProblem(item.kind, item.center_id, (
+                self.report.problems.append(PlanProblem(item.kind, item.center_id, (
                     f"{existing.doc_number}（{KIND_ZH[item.kind]}，{item.center_id or '全体'}）已于{existing.issued_at[:10]}"
                     f"印发，文件“{existing.file}”不在输出文件夹中，且按现有台账数据生成的内容与当时不同，未重新生成；"
                     "请找回原文件，或加 --reissue 重新印发。")))
-        return entry
-    seq = next_seq(conn, prefix, doc_year)
-    doc_number = format_doc_number(prefix, doc_year, seq)
-    content = render_letter(data, {**item.context, "doc_number": doc_number}, name=path.name, env=env)
-    extra = item.context.get("change_field", "") if item.kind == "change" else ""
-    stem = letter_file_stem(item.kind, item.center_id, item.center_name, item.cycle_year, extra)
-    name = unique_file_name(out_dir, stem, ".docx", taken)
-    digest = sha256_of(content)
-    record = record_letter(conn, key, prefix=prefix, doc_year=doc_year, seq=seq, file=name, sha256=digest,
-                           issued_at=issued_at, supersedes=existing)
-    target = out_dir / name
-    write_new(target, content)
-    written.append(target)
-    taken.add(name.lower())
-    return LetterEntry(item.kind, item.center_id, item.center_name, item.districts, record.doc_number, name, digest,
-                       True, issued_at, supersedes=existing.doc_number if existing is not None else None)
+            return entry
+        assert content is not None and job.file is not None
+        digest = sha256_of(content)
+        record = record_letter(self.conn, job.key, prefix=self.prefix, doc_year=self.doc_year, seq=job.seq,
+                               file=job.file, sha256=digest, issued_at=self.issued_at, supersedes=existing)
+        self.current[job.key] = record
+        target = self.out_dir / job.file
+        write_new(target, content)
+        self.written.append(target)
+        return LetterEntry(item.kind, item.center_id, item.center_name, item.districts, record.doc_number, job.file,
+                           digest, True, self.issued_at, supersedes=existing.doc_number if existing is not None else None)
+
+
+# ------------------------------------------------------------------ rendering in worker processes
+
+POOL_FROM = 200  # letters to render from which a run (workers=None) renders in worker processes
+POOL_WORKERS = 2
+POOL_CHUNK = 32
+_pool_renderers: Mapping[str, LetterRenderer] = {}  # what a forked worker renders with
+
+
+def pool_workers(letters: int, workers: int | None = None) -> int:
+    """How many worker processes render ``letters`` letters (0: render in this process).
+
+    ``workers`` None decides by the size of the run; a pool is used only where worker
+    processes are forked (Linux: they share the prepared templates, start in
+    milliseconds) and this process runs no other thread.
+    """
+    if workers is None:
+        workers = POOL_WORKERS if letters >= POOL_FROM else 0
+    if workers < 2 or letters < 2 or not sys.platform.startswith("linux") or threading.active_count() > 1:
+        return 0
+    if "fork" not in multiprocessing.get_all_start_methods():
+        return 0
+    return min(workers, len(os.sched_getaffinity(0)), letters)
+
+
+def _render_in_worker(job: tuple[str, dict[str, Any]]) -> bytes:
+    kind, context = job
+    return _pool_renderers[kind].render(context)
+
+
+def _render_all(renderers: Mapping[str, LetterRenderer], todo: list[tuple[str, dict[str, Any]]],
+                workers: int | None) -> Iterator[bytes]:
+    """The letters of ``todo`` ((kind, context) pairs) rendered, in order."""
+    n = pool_workers(len(todo), workers)
+    if n == 0:
+        for kind, context in todo:
+            yield renderers[kind].render(context)
+        return
+    global _pool_renderers
+    for kind in {kind for kind, _ in todo}:
+        renderers[kind].prepare()  # once, before the fork: every worker inherits it
+    _pool_renderers = renderers
+    try:
+        with multiprocessing.get_context("fork").Pool(n) as pool:
+            yield from pool.imap(_render_in_worker, todo, chunksize=POOL_CHUNK)
+    finally:
+        _pool_renderers = {}
 
 
 def _entry_of_record(conn: Any, rec: LetterRecord) -> LetterEntry:
