@@ -7,12 +7,12 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from toolkit.cli.main import cli
+from toolkit.cli.main import COMMANDS, cli
 
 README = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
 
 
-@pytest.mark.parametrize("name", sorted(cli.commands))
+@pytest.mark.parametrize("name", sorted(COMMANDS))
 def test_command_has_help_and_is_in_readme(name):
     result = CliRunner().invoke(cli, [name, "--help"])
     assert result.exit_code == 0
