@@ -147,3 +147,75 @@ def _hold_lock(config_path, ready, done) -> None:  # type: ignore[no-untyped-def
     with ledger_lock(load_config(config_path), command="测试"):
         ready.set()
         done.wait(10)
+
+
+def _cycle_with_decisions(tmp_path):  # type: ignore[no-untyped-def]
+    from openpyxl import load_workbook
+
+    cycle = tmp_path / "c"
+    init_cycle(cycle)
+    config = load_config(cycle / "tic.toml")
+    rows_a = [good_row()]
+    rows_b = [good_row(district="桥西区", center_name="石家庄市乙技术创新中心", key_field="新材料",
+                       reg_place="石家庄市桥西区中华大街1号")]
+    submit_file(write_intake(tmp_path / "a.xlsx", rows_a), "长安区", config, folder(cycle, "inbox"))
+    submit_file(write_intake(tmp_path / "b.xlsx", rows_b), "桥西区", config, folder(cycle, "inbox"))
+    run_cycle(cycle)
+    city = folder(cycle, "city") / CITY_WORKBOOK
+    wb = load_workbook(city)
+    ws = wb["汇总"]
+    for r in (4, 5):
+        ws.cell(row=r, column=ws.max_column, value="是")
+    wb.save(city)
+    return cycle, city
+
+
+def test_an_unreadable_city_workbook_is_never_overwritten(tmp_path):
+    cycle, city = _cycle_with_decisions(tmp_path)
+    broken = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 2048  # what a password-protected workbook looks like
+    city.write_bytes(broken)
+    shutil.copyfile(folder(cycle, "inbox") / "长安区-2026-申报汇总.xlsx", folder(cycle, "inbox") / "长安区-副本.xlsx")
+    report = run_cycle(cycle)
+    assert city.read_bytes() == broken
+    assert report.status == 2 and "为免丢失" in "\n".join(report.lines())
+
+
+def test_decisions_of_a_removed_file_are_kept_and_restored(tmp_path):
+    from openpyxl import load_workbook
+
+    cycle, city = _cycle_with_decisions(tmp_path)
+    moved = tmp_path / "moved.xlsx"
+    shutil.move(folder(cycle, "inbox") / "桥西区-2026-申报汇总.xlsx", moved)
+    report = run_cycle(cycle)
+    assert "未汇总的意见" in "\n".join(report.lines())
+    assert "未汇总的意见" in load_workbook(city).sheetnames
+    shutil.move(moved, folder(cycle, "inbox") / "桥西区-2026-申报汇总.xlsx")
+    run_cycle(cycle)
+    ws = load_workbook(city)["汇总"]
+    assert [ws.cell(row=r, column=ws.max_column).value for r in (4, 5)] == ["是", "是"]
+    assert "未汇总的意见" not in load_workbook(city).sheetnames
+
+
+def test_two_files_of_the_same_name_in_sub_folders_are_both_tracked(tmp_path):
+    from toolkit.resources import samples_dir
+
+    cycle = tmp_path / "c"
+    init_cycle(cycle)
+    for sub in ("甲", "乙"):
+        (folder(cycle, "annual") / sub).mkdir()
+        shutil.copyfile(samples_dir() / "年度报告汇总表-2025.xlsx", folder(cycle, "annual") / sub / "年报.xlsx")
+    shutil.copyfile(samples_dir() / "中心台账.xlsx", folder(cycle, "ledger_import") / "中心台账.xlsx")
+    run_cycle(cycle)
+    assert (folder(cycle, "annual_out") / "甲" / "年报.年报核查.xlsx").is_file()
+    assert (folder(cycle, "annual_out") / "乙" / "年报.年报核查.xlsx").is_file()
+    assert not run_cycle(cycle).did_anything
+
+
+def test_a_run_that_cannot_start_still_leaves_a_log(tmp_path):
+    cycle = tmp_path / "c"
+    init_cycle(cycle)
+    (cycle / "tic.toml").write_text("[cycle]\nyear = 2026\n", encoding="utf-8")
+    report = run_cycle(cycle)
+    assert report.status == 2 and report.fatal
+    logs = list(folder(cycle, "logs").glob("运行-*.txt"))
+    assert logs and "reference_date" in logs[0].read_text(encoding="utf-8-sig")

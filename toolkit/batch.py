@@ -153,12 +153,14 @@ def run_cycle(cycle_dir: Path | str, *, dry_run: bool = False, config_path: Path
     """Run every step of the cycle that has new or changed input (see the module docstring)."""
     cycle = Path(cycle_dir)
     report = RunReport(cycle=cycle, dry_run=dry_run, started=datetime.now().replace(microsecond=0).isoformat(sep=" "))
+    logs = folder(cycle, "logs")
     try:
         config = load_config(config_path or cycle / DEFAULT_NAME)
     except TicError as exc:
         report.fatal = str(exc)
+        if not dry_run and logs.is_dir():
+            _write_logs(report, logs)  # a scheduled run that could not start leaves a trace
         return report
-    logs = folder(cycle, "logs")
     state = _State(logs / STATE_FILE)
     config_digest = sha256_file(config.source) if config.source else ""
     if state.seen("config", "tic.toml") != config_digest:
@@ -174,7 +176,6 @@ def run_cycle(cycle_dir: Path | str, *, dry_run: bool = False, config_path: Path
             state.save()
     except LedgerLockedError as exc:
         report.fatal = str(exc)
-        return report
     _write_logs(report, logs)
     return report
 
@@ -198,21 +199,22 @@ def _run_steps(report: RunReport, cycle: Path, config: Config, state: _State, *,
     report.steps.append(step)
     for path in _workbooks(folder(cycle, "ledger_import")):
         digest = sha256_file(path)
-        if state.seen(step.key, path.name) == digest:
+        key = _key(folder(cycle, "ledger_import"), path)
+        if state.seen(step.key, key) == digest:
             continue
         step.ran = True
         if dry_run:
             step.lines.append(f"将导入：{path.name}")
             continue
 
-        def do_import(path: Path = path, digest: str = digest) -> None:
+        def do_import(path: Path = path, digest: str = digest, key: str = key) -> None:
             from toolkit.adapters.ledger_workbook import import_ledger_workbook
 
             result = import_ledger_workbook(config, path)
             step.status = max(step.status, result.status)
             step.lines.extend(result.summary_lines())
             if result.status < 2:
-                state.mark(step.key, path.name, digest)
+                state.mark(step.key, key, digest)
 
         _guard(step, do_import)
         changed_ledger = True
@@ -281,21 +283,23 @@ def _run_steps(report: RunReport, cycle: Path, config: Config, state: _State, *,
     report.steps.append(step)
     for path in _workbooks(folder(cycle, "annual")):
         digest = sha256_file(path)
-        if state.seen(step.key, path.name) == digest:
+        key = _key(folder(cycle, "annual"), path)
+        if state.seen(step.key, key) == digest:
             continue
         step.ran = True
         if dry_run:
             step.lines.append(f"将核查：{path.name}")
             continue
 
-        def do_annual(path: Path = path, digest: str = digest) -> None:
+        def do_annual(path: Path = path, digest: str = digest, key: str = key) -> None:
             from toolkit.adapters.ledger_workbook import check_annual_file
 
-            result = check_annual_file(config, path, folder(cycle, "annual_out"))
+            out = folder(cycle, "annual_out") / Path(key).parent  # sub-folders mirrored: no two outputs collide
+            result = check_annual_file(config, path, out)
             step.status = max(step.status, result.status)
             step.lines.extend(result.terminal_lines(quiet=False))
-            step.outputs.extend(_existing(folder(cycle, "annual_out"), path.stem))
-            state.mark(step.key, path.name, digest)
+            step.outputs.extend(_existing(out, path.stem))
+            state.mark(step.key, key, digest)
 
         _guard(step, do_annual)
         changed_ledger = True
@@ -305,19 +309,20 @@ def _run_steps(report: RunReport, cycle: Path, config: Config, state: _State, *,
     report.steps.append(step)
     for path in _workbooks(folder(cycle, "scores")):
         digest = sha256_file(path)
-        if state.seen(step.key, path.name) == digest:
+        key = _key(folder(cycle, "scores"), path)
+        if state.seen(step.key, key) == digest:
             continue
         step.ran = True
         if dry_run:
             step.lines.append(f"将评估并记入台账：{path.name}")
             continue
 
-        def do_evaluate(path: Path = path, digest: str = digest) -> None:
+        def do_evaluate(path: Path = path, digest: str = digest, key: str = key) -> None:
             from toolkit.adapters.evaluation_workbook import evaluate_file
             from toolkit.adapters.ledger import record_evaluation
             from toolkit.cli.evaluate import terminal_lines as eval_lines
 
-            out = folder(cycle, "results")
+            out = folder(cycle, "results") / Path(key).parent
             result = evaluate_file(path, config, out)
             data = result.to_dict()
             json_path = out / f"{path.stem}.评估结果.json"
@@ -330,7 +335,7 @@ def _run_steps(report: RunReport, cycle: Path, config: Config, state: _State, *,
                 step.lines.append(f"已将{n}个中心的评估结果记入台账。")
             else:
                 step.attention.append(f"“{path.name}”有错误，评估结果未记入台账；请更正后再次运行。")
-            state.mark(step.key, path.name, digest)
+            state.mark(step.key, key, digest)
 
         _guard(step, do_evaluate)
         changed_ledger = True
@@ -394,7 +399,7 @@ def _run_steps(report: RunReport, cycle: Path, config: Config, state: _State, *,
 def _evaluation_json(results: Path, config: Config) -> Path | None:
     """The cycle's evaluation results JSON (for the rectification notices' weakest dimensions)."""
     found = None
-    for path in sorted(results.glob("*.评估结果.json")) if results.is_dir() else []:
+    for path in sorted(results.rglob("*.评估结果.json")) if results.is_dir() else []:
         try:
             data = json.loads(path.read_text(encoding="utf-8"))
         except (OSError, ValueError):
@@ -402,6 +407,11 @@ def _evaluation_json(results: Path, config: Config) -> Path | None:
         if data.get("report") == "evaluation" and data.get("year", config.year) == config.year:
             found = path
     return found
+
+
+def _key(base: Path, path: Path) -> str:
+    """An input's identity in the run state: its path under its inbox (two 年报.xlsx in two sub-folders differ)."""
+    return path.relative_to(base).as_posix()
 
 
 def _existing(d: Path, stem: str, suffix: str | None = None) -> list[Path]:

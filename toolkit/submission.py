@@ -218,6 +218,7 @@ class CollectReport:
     files: list[CollectedFile] = field(default_factory=list)
     file_findings: list[Finding] = field(default_factory=list)
     kept_decisions: int = 0
+    orphan_decisions: int = 0  # decisions kept for applications not in this collection
 
     @property
     def active(self) -> list[CollectedFile]:
@@ -464,6 +465,9 @@ def collect_lines(report: CollectReport) -> list[str]:
     for f in report.file_findings:
         if f.rule != "FILE.UNREADABLE":
             lines.append(f"  提示：{f.sentence()}")
+    if report.orphan_decisions:
+        lines.append(f"  注意：有{report.orphan_decisions}条已填写的“批准建设”意见对应的申报不在本次汇总中"
+                     "（报送文件被移走或改名？），已保留在汇总工作簿的“未汇总的意见”表中，文件放回后会自动恢复。")
     dups = [(r, f) for r in report.rows for f in r.findings if f.rule == "DATA.DUPLICATE"]
     for r, f in dups:
         lines.append(f"  重复申报：{r.district}“{r.file}”第{r.row}行：{f.message}")

@@ -24,7 +24,7 @@ from toolkit.adapters.schema_check import field_specs
 from toolkit.adapters.xlstyle import FastStyle, literal
 from toolkit.core.findings import SEVERITY_ZH, Severity, Verdict
 from toolkit.core.values import clean_text
-from toolkit.errors import InputFileError
+from toolkit.errors import InputFileError, TicError
 
 if TYPE_CHECKING:
     from toolkit.submission import CollectReport
@@ -59,38 +59,53 @@ def decision_key(district: Any, uscc: Any, name: Any) -> tuple[str, str, str]:
     return (clean_text(district), clean_text(uscc).upper(), clean_text(name))
 
 
+ORPHANS = "未汇总的意见"
+
+
 def read_decisions(path: Path) -> dict[tuple[str, str, str], Any]:
-    """The 批准建设 values already typed into an existing city workbook (empty when there is none)."""
+    """The 批准建设 values already typed into an existing city workbook (and kept from earlier runs).
+
+    A city workbook that exists but cannot be read is an error, never "no decisions": writing a new one over it
+    would destroy what the bureau typed in.
+    """
     if not path.is_file():
         return {}
     try:
         wb = open_workbook(path, read_only=True)
-    except InputFileError:
-        return {}
+    except InputFileError as exc:
+        raise TicError(
+            f"市局汇总工作簿“{path.name}”无法读取（{exc}），其中可能有已填写的“批准建设”意见；为免丢失，未重新生成。"
+            "请在 Excel 中打开检查（已加密的请去掉密码），或把它移到别处后再运行。") from exc
     try:
-        if SUMMARY not in wb.sheetnames:
-            return {}
-        rows = wb[SUMMARY].iter_rows(values_only=True)
-        header = None
-        for values in rows:
-            if values and "拟建中心名称" in values and DECISION in values:
-                header = list(values)
-                break
-        if header is None:
-            return {}
-        ix = {h: i for i, h in enumerate(header) if h}
         out: dict[tuple[str, str, str], Any] = {}
-        for values in rows:
-            if not values or len(values) <= ix[DECISION]:
-                continue
-            decision = values[ix[DECISION]]
-            if decision in (None, ""):
-                continue
-            key = decision_key(values[ix["县（市、区）"]], values[ix["依托单位统一社会信用代码"]], values[ix["拟建中心名称"]])
-            out[key] = decision
+        for sheet in (ORPHANS, SUMMARY):  # the 汇总 sheet's value wins
+            if sheet in wb.sheetnames:
+                out.update(_decisions_of(wb[sheet]))
         return out
     finally:
         wb.close()
+
+
+def _decisions_of(ws: Any) -> dict[tuple[str, str, str], Any]:
+    rows = ws.iter_rows(values_only=True)
+    header = None
+    for values in rows:
+        if values and "拟建中心名称" in values and DECISION in values:
+            header = list(values)
+            break
+    if header is None:
+        return {}
+    ix = {h: i for i, h in enumerate(header) if h}
+    out: dict[tuple[str, str, str], Any] = {}
+    for values in rows:
+        if not values or len(values) <= ix[DECISION]:
+            continue
+        decision = values[ix[DECISION]]
+        if decision in (None, ""):
+            continue
+        key = decision_key(values[ix["县（市、区）"]], values[ix["依托单位统一社会信用代码"]], values[ix["拟建中心名称"]])
+        out[key] = decision
+    return out
 
 
 def _head(ws, row: int, headers: list[str], widths: list[float]) -> None:  # type: ignore[no-untyped-def]
@@ -134,6 +149,7 @@ def write_city_workbook(report: CollectReport, path: Path, decisions: dict[tuple
     ws.cell(row=3, column=ncol).fill = DECISION_FILL
     ws.row_dimensions[3].height = 45
     kept = 0
+    used: set[tuple[str, str, str]] = set()
     n = 0
     for item in report.active:
         raw_rows = {r.row: r for r in item.report.table.rows}  # type: ignore[union-attr]
@@ -151,6 +167,7 @@ def write_city_workbook(report: CollectReport, path: Path, decisions: dict[tuple
                                r.values.get("center_name") or raw.values.get("center_name"))
             decision = decisions.get(key)
             kept += decision is not None
+            used.add(key)
             values.append(decision)
             for i, v in enumerate(values, start=1):
                 c = literal(ws.cell(row=line, column=i), v)
@@ -174,8 +191,24 @@ def write_city_workbook(report: CollectReport, path: Path, decisions: dict[tuple
 
     _stats_sheet(wb, report)
     _problems_sheet(wb, report, style)
+    orphans = {k: v for k, v in decisions.items() if k not in used}
+    if orphans:
+        _orphans_sheet(wb, orphans)
+    report.orphan_decisions = len(orphans)
     write_with(path, wb.save)
     return kept
+
+
+def _orphans_sheet(wb: Workbook, orphans: dict[tuple[str, str, str], Any]) -> None:
+    """Decisions whose application is not in this collection (its file moved away): kept, never dropped."""
+    ws = wb.create_sheet(ORPHANS)
+    ws["A1"] = ("以下“批准建设”意见对应的申报不在本次汇总中（报送文件被移走、改名或被替代？）。意见保留在此，"
+                "文件放回收件文件夹后再次汇总会自动恢复到“汇总”表。")
+    ws["A1"].font = Font(name="宋体", size=10, bold=True, color="C00000")
+    _head(ws, 3, ["县（市、区）", "依托单位统一社会信用代码", "拟建中心名称", DECISION], [24, 26, 40, 10])
+    for i, ((district, uscc, name), decision) in enumerate(sorted(orphans.items()), start=4):
+        for j, v in enumerate((district, uscc, name, decision), start=1):
+            literal(ws.cell(row=i, column=j), v).border = BOX
 
 
 def _stats_sheet(wb: Workbook, report: CollectReport) -> None:
