@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -191,21 +191,30 @@ def _guard(step: Step, action: Callable[[], None]) -> None:
         step.attention.append(str(exc))
 
 
+def _changed(step: Step, inbox: Path, state: _State, dry_run: bool, verb: str) -> Iterator[tuple[Path, str, str]]:
+    """(path, key, digest) of each workbook in ``inbox`` that is new or changed since the last run.
+
+    In a dry run each is only announced ("将…：name").
+    """
+    for path in _workbooks(inbox):
+        digest = sha256_file(path)
+        key = _key(inbox, path)
+        if state.seen(step.key, key) == digest:
+            continue
+        step.ran = True
+        if dry_run:
+            step.lines.append(f"将{verb}：{key}")
+            continue
+        yield path, key, digest
+
+
 def _run_steps(report: RunReport, cycle: Path, config: Config, state: _State, *, dry_run: bool) -> None:
     changed_ledger = False
 
     # 1. 台账导入
     step = Step("ledger_import", "导入台账")
     report.steps.append(step)
-    for path in _workbooks(folder(cycle, "ledger_import")):
-        digest = sha256_file(path)
-        key = _key(folder(cycle, "ledger_import"), path)
-        if state.seen(step.key, key) == digest:
-            continue
-        step.ran = True
-        if dry_run:
-            step.lines.append(f"将导入：{path.name}")
-            continue
+    for path, key, digest in _changed(step, folder(cycle, "ledger_import"), state, dry_run, "导入"):
 
         def do_import(path: Path = path, digest: str = digest, key: str = key) -> None:
             from toolkit.adapters.ledger_workbook import import_ledger_workbook
@@ -281,15 +290,7 @@ def _run_steps(report: RunReport, cycle: Path, config: Config, state: _State, *,
     # 4. 年报核查
     step = Step("annual", "年度报告核查")
     report.steps.append(step)
-    for path in _workbooks(folder(cycle, "annual")):
-        digest = sha256_file(path)
-        key = _key(folder(cycle, "annual"), path)
-        if state.seen(step.key, key) == digest:
-            continue
-        step.ran = True
-        if dry_run:
-            step.lines.append(f"将核查：{path.name}")
-            continue
+    for path, key, digest in _changed(step, folder(cycle, "annual"), state, dry_run, "核查"):
 
         def do_annual(path: Path = path, digest: str = digest, key: str = key) -> None:
             from toolkit.adapters.ledger_workbook import check_annual_file
@@ -307,15 +308,7 @@ def _run_steps(report: RunReport, cycle: Path, config: Config, state: _State, *,
     # 5. 评估打分并记入台账
     step = Step("evaluate", "绩效评估（回避、计分、定等级）")
     report.steps.append(step)
-    for path in _workbooks(folder(cycle, "scores")):
-        digest = sha256_file(path)
-        key = _key(folder(cycle, "scores"), path)
-        if state.seen(step.key, key) == digest:
-            continue
-        step.ran = True
-        if dry_run:
-            step.lines.append(f"将评估并记入台账：{path.name}")
-            continue
+    for path, key, digest in _changed(step, folder(cycle, "scores"), state, dry_run, "评估并记入台账"):
 
         def do_evaluate(path: Path = path, digest: str = digest, key: str = key) -> None:
             from toolkit.adapters.evaluation_workbook import evaluate_file
