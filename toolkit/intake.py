@@ -32,7 +32,7 @@ from toolkit.core.config import Config
 from toolkit.core.divisions import Divisions
 from toolkit.core.findings import Finding, Severity, Verdict, exit_status, json_value
 from toolkit.core.intake import FieldSpec, IntakeContext, RowResult, check_row, check_rows, summarise
-from toolkit.errors import InputFileError
+from toolkit.errors import InputFileError, OutputError
 from toolkit.resources import load_schema
 
 SCHEMA_VERSION = 1
@@ -510,29 +510,69 @@ def _results(parts: Iterator[Any], state: _CheckState, workers: int) -> Iterator
             yield _check_part(part, state, ctx)
         return
     import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+    from concurrent.futures.process import BrokenProcessPool
 
     method = "fork" if sys.platform.startswith("linux") else "spawn"
-    with multiprocessing.get_context(method).Pool(workers, initializer=_init_worker, initargs=(state,)) as pool:
+    # an executor, not multiprocessing.Pool: a worker that dies (killed, out of memory) breaks the pool and
+    # every pending result raises BrokenProcessPool, where Pool would wait for it forever
+    pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context(method),
+                               initializer=_init_worker, initargs=(state,))
+    try:
         pending: deque[Any] = deque()
         for part in parts:
-            pending.append(pool.apply_async(_check_part_in_worker, (part,)))
+            pending.append(pool.submit(_check_part_in_worker, part))
             if len(pending) > workers:
-                yield pending.popleft().get()
+                yield pending.popleft().result()
         while pending:
-            yield pending.popleft().get()
+            yield pending.popleft().result()
+    except BrokenProcessPool as exc:
+        raise WorkerDied(str(exc)) from exc
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
+class WorkerDied(Exception):
+    """A worker process checking a part of the sheet ended without an answer (killed, out of memory)."""
+
+
+def _worker_died(path: Path) -> InputFileError:
+    return InputFileError(
+        path, f"校验文件“{path.name}”时工作进程意外退出（可能是内存不足或被系统终止），未能完成校验，"
+              "请关闭其他程序后重试，或设置 TIC_WORKERS=1 后重新校验。", reason="worker-died")
+
+
+def _no_space(path: Path, exc: OSError) -> OutputError:
+    import errno
+
+    if exc.errno in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG):
+        return OutputError(f"临时文件夹空间不足，无法校验文件“{path.name}”，请清理临时文件夹"
+                           f"（{tempfile.gettempdir()}）或用 TMPDIR 指定空间足够的文件夹后重试。")
+    return OutputError(f"无法写入临时文件夹（{tempfile.gettempdir()}），校验文件“{path.name}”未能完成，"
+                       "请检查该文件夹的权限与剩余空间后重试。")
+
+
+class SpillError(Exception):
+    """A temporary file of a streamed report could not be written (``args[0]``: the OSError)."""
 
 
 class _Spill:
     """Texts of the rows in a temporary file (deleted when closed), read back by row index."""
 
     def __init__(self) -> None:
-        self.fh: IO[bytes] = tempfile.TemporaryFile(prefix="tic-")  # lives as long as the report
+        try:
+            self.fh: IO[bytes] = tempfile.TemporaryFile(prefix="tic-")  # lives as long as the report
+        except OSError as exc:
+            raise SpillError(exc) from exc
         self.offsets = array("q", [0])
         weakref.finalize(self, self.fh.close)  # closed (and so deleted) with the report, never left open
 
     def add(self, blob: bytes, lengths: array) -> None:
-        self.fh.seek(0, os.SEEK_END)
-        self.fh.write(blob)
+        try:
+            self.fh.seek(0, os.SEEK_END)
+            self.fh.write(blob)
+        except OSError as exc:  # the temporary folder is full (or gone)
+            raise SpillError(exc) from exc
         end = self.offsets[-1]
         for n in lengths:
             end += n
@@ -607,10 +647,21 @@ class StreamedIntakeReport(IntakeReport):
             index += 1
         self.row_count = index
 
+    def _flush(self) -> None:
+        for spill in (self._json, self._text):
+            if spill is not None:
+                try:
+                    spill.fh.flush()
+                except OSError as exc:
+                    raise SpillError(exc) from exc
+
     def _discard_rows(self) -> None:
         for spill in (self._json, self._text):
             if spill is not None:
-                spill.close()
+                try:
+                    spill.close()
+                except OSError:  # what was left in the buffer cannot be written: the file is gone anyway
+                    pass
         self._json = self._text = None
         self.row_count = 0
         self.counts = {k: 0 for k in self.counts}
@@ -800,10 +851,21 @@ def _validate_streamed(path: Path, config: Config, existing_names: frozenset[str
                 report.needed |= needed
                 if ended:
                     break
+            report._flush()  # a full disk shows here, not later while the report is read back
         finally:
             close = getattr(results, "close", None)
             if close is not None:
                 close()
+    except WorkerDied:
+        report._discard_rows()
+        report.table = None
+        report.sha256 = None
+        report.fatal = _worker_died(path)
+        report.file_findings = [unreadable_finding(report.fatal)]
+        return report
+    except SpillError as exc:  # the temporary files: disk full, no permission
+        report._discard_rows()
+        raise _no_space(path, exc.args[0]) from exc
     except InputFileError as exc:
         report._discard_rows()
         report.table = None

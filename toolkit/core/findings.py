@@ -56,6 +56,9 @@ def json_value(value: Any) -> Any:
         return int(as_float) if as_float.is_integer() else as_float
     if isinstance(value, list | tuple):
         return [json_value(v) for v in value]
+    if isinstance(value, float) and value.is_integer():
+        # a whole number prints as one whatever the reader (calamine gives 23500000.0, openpyxl 23500000)
+        return int(value)
     if value is None or isinstance(value, str | int | float | bool):
         return value
     return str(value)

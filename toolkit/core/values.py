@@ -240,6 +240,8 @@ def parse_list(value: object) -> list[str]:
     """Items separated by "；", ";", "、", "，", "," or a line break; empty items dropped."""
     if value is None:
         return []
+    if isinstance(value, float) and value.is_integer():  # a number cell read as a float: "12", not "12.0"
+        value = int(value)
     return [item.strip() for item in _LIST_SPLIT.split(str(value)) if item.strip()]
 
 
