@@ -78,7 +78,8 @@ class IntakeReport:
     def summary(self) -> dict[str, int]:
         return summarise(self.rows, self.file_findings)
 
-    def to_dict(self) -> dict[str, Any]:
+    def _head(self) -> dict[str, Any]:
+        """The report's fields before ``rows`` (report.md), shared with the streamed report."""
         source: dict[str, Any] = {"file": self.path.name, "sha256": self.sha256}
         if self.table is not None:
             source["sheet"] = self.table.sheet
@@ -90,9 +91,11 @@ class IntakeReport:
             "reference_date": self.config.reference_date.isoformat(),
             "source": source,
             "summary": self.summary,
-            "rows": [r.to_dict() for r in self.rows],
-            "file_findings": [f.to_dict() for f in self.file_findings],
         }
+
+    def to_dict(self) -> dict[str, Any]:
+        return dict(self._head(), rows=[r.to_dict() for r in self.rows],
+                    file_findings=[f.to_dict() for f in self.file_findings])
 
 
 def header_findings(
@@ -762,20 +765,6 @@ class StreamedIntakeReport(IntakeReport):
                 batch, size = [], 0
         batch.append(("\n" + inner + "]" + text[cut + len(marker):]).encode())
         yield b"".join(batch)
-
-    def _head(self) -> dict[str, Any]:
-        source: dict[str, Any] = {"file": self.path.name, "sha256": self.sha256}
-        if self.table is not None:
-            source["sheet"] = self.table.sheet
-            source["header_row"] = self.table.header_row
-        return {
-            "report": self.report,
-            "schema_version": SCHEMA_VERSION,
-            "tool_version": __version__,
-            "reference_date": self.config.reference_date.isoformat(),
-            "source": source,
-            "summary": self.summary,
-        }
 
     def to_dict(self) -> dict[str, Any]:
         """The whole report as a dict (reads every row back: prefer :meth:`iter_json` for large files)."""

@@ -24,7 +24,7 @@ from typing import Any, Protocol
 
 from toolkit.core.config import Config
 from toolkit.core.dates import age_on, format_zh
-from toolkit.core.findings import Finding, Severity, Verdict, verdict_of
+from toolkit.core.findings import Finding, Severity, Verdict, summarise_verdicts, verdict_of
 from toolkit.core.values import (
     ValueProblem,
     clean_text,
@@ -447,21 +447,4 @@ def submission_issues(
 
 def summarise(rows: Sequence[AnnualRow], file_findings: Sequence[Finding] = ()) -> dict[str, int]:
     """Counts for the report's ``summary`` (same keys as the intake validation report)."""
-    counts = {v: 0 for v in Verdict}
-    errors = warnings = 0
-    for r in rows:
-        counts[r.verdict] += 1
-        for f in r.findings:
-            errors += f.severity is Severity.ERROR
-            warnings += f.severity is Severity.WARNING
-    for f in file_findings:
-        errors += f.severity is Severity.ERROR
-        warnings += f.severity is Severity.WARNING
-    return {
-        "rows": len(rows),
-        "eligible": counts[Verdict.ELIGIBLE],
-        "review": counts[Verdict.REVIEW],
-        "ineligible": counts[Verdict.INELIGIBLE],
-        "errors": errors,
-        "warnings": warnings,
-    }
+    return summarise_verdicts(rows, file_findings)

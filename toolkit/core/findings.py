@@ -160,3 +160,23 @@ class FindingList:
 
     def __len__(self) -> int:
         return len(self.items)
+
+
+def summarise_verdicts(rows: Iterable[Any], file_findings: Iterable[Finding] = ()) -> dict[str, int]:
+    """The ``summary`` of a row report (report.md): rows per verdict, errors and warnings.
+
+    ``rows`` are objects with ``verdict`` and ``findings`` (intake rows, annual report rows).
+    """
+    counts = {v: 0 for v in Verdict}
+    errors = warnings = n = 0
+    for r in rows:
+        n += 1
+        counts[r.verdict] += 1
+        for f in r.findings:
+            errors += f.severity is Severity.ERROR
+            warnings += f.severity is Severity.WARNING
+    for f in file_findings:
+        errors += f.severity is Severity.ERROR
+        warnings += f.severity is Severity.WARNING
+    return {"rows": n, "eligible": counts[Verdict.ELIGIBLE], "review": counts[Verdict.REVIEW],
+            "ineligible": counts[Verdict.INELIGIBLE], "errors": errors, "warnings": warnings}

@@ -20,7 +20,7 @@ from typing import Any, Protocol
 
 from toolkit.core.dates import age_on, years_completed
 from toolkit.core.divisions import Divisions
-from toolkit.core.findings import Finding, Severity, Verdict, rule_info, verdict_of
+from toolkit.core.findings import Finding, Severity, Verdict, rule_info, summarise_verdicts, verdict_of
 from toolkit.core.uscc import ALPHABET, WEIGHTS, normalise_uscc, uscc_problem
 from toolkit.core.values import (
     ValueProblem,
@@ -561,21 +561,4 @@ def check_rows(rows: Iterable[RawRowLike], ctx: IntakeContext) -> list[RowResult
 
 
 def summarise(results: Sequence[RowResult], file_findings: Sequence[Finding] = ()) -> dict[str, int]:
-    counts = {v: 0 for v in Verdict}
-    errors = warnings = 0
-    for r in results:
-        counts[r.verdict] += 1
-        for f in r.findings:
-            errors += f.severity is Severity.ERROR
-            warnings += f.severity is Severity.WARNING
-    for f in file_findings:
-        errors += f.severity is Severity.ERROR
-        warnings += f.severity is Severity.WARNING
-    return {
-        "rows": len(results),
-        "eligible": counts[Verdict.ELIGIBLE],
-        "review": counts[Verdict.REVIEW],
-        "ineligible": counts[Verdict.INELIGIBLE],
-        "errors": errors,
-        "warnings": warnings,
-    }
+    return summarise_verdicts(results, file_findings)
