@@ -190,7 +190,7 @@ def record() -> str:
 
 def centers_table() -> str:
     """The approval notice's list of centers: one docxtpl row loop over ``centers``."""
-    widths = [700, 1700, 3900, 2545]
+    widths = [600, 2400, 3300, 2545]  # the district column holds 石家庄高新技术产业开发区
     assert sum(widths) == TEXT_W
     border = '<w:{0} w:val="single" w:sz="4" w:space="0" w:color="000000"/>'
     borders = "".join(border.format(side) for side in ("top", "left", "bottom", "right", "insideH", "insideV"))
