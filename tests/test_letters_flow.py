@@ -58,3 +58,11 @@ def test_a_grade_imported_without_a_total_still_gets_its_reward_letter(tmp_path,
 
     body = "\n".join(p.text for p in Document(tmp_path / "公文" / entry.file).paragraphs)
     assert "评估结果为“优秀”" in body and "总分为分" not in body
+
+
+def test_the_timeline_names_letters_in_chinese(tmp_path, config_file):
+    test_import_evaluate_record_decide_letters_without_json(tmp_path, config_file)
+    result = CliRunner().invoke(cli, ["ledger", "show", "SJZTIC-2020-002", "--config", str(config_file)])
+    assert result.exit_code == 0
+    line = next(x for x in result.output.splitlines() if "公文" in x and "石科字" in x)
+    assert "整改通知" in line and "rectification" not in line

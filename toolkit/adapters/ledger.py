@@ -884,6 +884,8 @@ class Timeline:
 
 def center_timeline(config: Config, center_id: str, *, ledger_path: Path | None = None) -> Timeline:
     """A center's whole history in date order (``tic ledger show``)."""
+    from toolkit.adapters.letter_plan import KIND_ZH  # the letters' Chinese names (imported here: no cycle)
+
     db = Path(ledger_path or config.ledger_path)
     with open_ledger(config, command="ledger show", write=False, path=db) as led:
         cid = center_id.strip().upper()
@@ -933,7 +935,8 @@ def center_timeline(config: Config, center_id: str, *, ledger_path: Path | None 
                                          + (f"（{'、'.join(rules)}）" if rules else "")))
         for r in q("SELECT * FROM letters WHERE center_id = ? ORDER BY issued_at, id", (cid,)):
             sup = "（已作废）" if r["superseded_by"] is not None else ""
-            entries.append(TimelineEntry(r["issued_at"][:10], "公文", f"{r['kind']} {r['doc_number']}{sup}"))
+            kind = KIND_ZH.get(r["kind"], r["kind"])
+            entries.append(TimelineEntry(r["issued_at"][:10], "公文", f"{kind} {r['doc_number']}{sup}"))
         if row["status"] != RUNNING:
             when = row["status_date"] or (str(row["status_cycle"]) if row["status_cycle"] else "—")
             entries.append(TimelineEntry(when, "状态",
