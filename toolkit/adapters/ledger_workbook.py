@@ -373,14 +373,20 @@ def _parse_centers(table: Table, findings: list[Finding]) -> dict[str, tuple[dic
             seen[cid].append(row)
         if r.ok and cid:
             out[cid] = (rec, row)
-    for cid, rows in seen.items():
+    _drop_duplicates(out, seen, table, findings, lambda cid: f"中心编号{cid}")
+    return out
+
+
+def _drop_duplicates(out: dict[Any, Any], seen: dict[Any, list[RawRow]], table: Table, findings: list[Finding],
+                     what: Any) -> None:
+    """A key on several rows: DATA.DUPLICATE on each of them, and none of them is imported."""
+    for key, rows in seen.items():
         if len(rows) > 1:
             for row in rows:
                 others = "、".join(f"第{o.row}行" for o in rows if o is not row)
-                findings.append(_finding("DATA.DUPLICATE", f"中心编号{cid}与{others}重复，均未导入", table.sheet,
+                findings.append(_finding("DATA.DUPLICATE", f"{what(key)}与{others}重复，均未导入", table.sheet,
                                          row.cells.get("center_id"), row.row))
-            out.pop(cid, None)
-    return out
+            out.pop(key, None)
 
 
 def _parse_evaluations(table: Table, findings: list[Finding]) -> dict[tuple[str, int], tuple[dict[str, Any], RawRow]]:
@@ -407,13 +413,7 @@ def _parse_evaluations(table: Table, findings: list[Finding]) -> dict[tuple[str,
         if r.ok and cid and year and status:
             out[(cid, year)] = ({"center_id": cid, "year": year, "status": status, "grade": grade,
                                  "reeval": reeval, "total": total, "has_total": "total" in table.columns}, row)
-    for key, rows in seen.items():
-        if len(rows) > 1:
-            for row in rows:
-                others = "、".join(f"第{o.row}行" for o in rows if o is not row)
-                findings.append(_finding("DATA.DUPLICATE", f"{key[0]}的{key[1]}年评估记录与{others}重复，均未导入",
-                                         table.sheet, row.cells.get("center_id"), row.row))
-            out.pop(key, None)
+    _drop_duplicates(out, seen, table, findings, lambda key: f"{key[0]}的{key[1]}年评估记录")
     return out
 
 
@@ -445,13 +445,7 @@ def _parse_reports(table: Table, findings: list[Finding]) -> dict[tuple[str, int
         if r.ok and cid and year:
             out[(cid, year)] = ({"center_id": cid, "year": year,
                                  "submitted_on": when.isoformat() if when else None}, row)
-    for key, rows in seen.items():
-        if len(rows) > 1:
-            for row in rows:
-                others = "、".join(f"第{o.row}行" for o in rows if o is not row)
-                findings.append(_finding("DATA.DUPLICATE", f"{key[0]}的{key[1]}年度报告与{others}重复，均未导入",
-                                         table.sheet, row.cells.get("center_id"), row.row))
-            out.pop(key, None)
+    _drop_duplicates(out, seen, table, findings, lambda key: f"{key[0]}的{key[1]}年度报告")
     return out
 
 
