@@ -30,3 +30,24 @@ def test_an_approved_ineligible_row_is_registered_with_a_warning(tmp_path, confi
     again = register_from_city_workbook(config, city, ledger_path=tmp_path / "l.sqlite")
     assert [r.center_id for r in again.registered] == [r.center_id for r in result.registered]
     assert not any(r.new for r in again.registered)
+
+
+def test_ledger_import_rejects_a_duplicated_key_on_every_row(tmp_path, config):
+    import shutil
+
+    from toolkit.adapters.ledger_workbook import import_ledger_workbook
+    from toolkit.resources import samples_dir
+
+    src = tmp_path / "台账.xlsx"
+    shutil.copyfile(samples_dir() / "中心台账.xlsx", src)
+    wb = load_workbook(src)
+    ws = wb["年报"]
+    first = [c.value for c in ws[2]]
+    assert str(first[0]).startswith("SJZTIC-")
+    ws.insert_rows(3)  # above the notes block at the bottom
+    for i, v in enumerate(first, start=1):
+        ws.cell(row=3, column=i, value=v)
+    wb.save(src)
+    result = import_ledger_workbook(config, src, ledger_path=tmp_path / "l.sqlite")
+    dups = [f for f in result.findings if f.rule == "DATA.DUPLICATE"]
+    assert len(dups) == 2 and all("年度报告与第" in f.message and "均未导入" in f.message for f in dups)
