@@ -14,7 +14,7 @@ import re
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, Protocol
 
@@ -142,6 +142,7 @@ class IntakeContext:
         self._districts: dict[tuple[type, Any], str | None] = {}
         self._places: dict[str, str | None] = {}
         self._existing_keys = frozenset(name_key(n) for n in self.existing_names)
+        self._read_values = compile_value_reader(self)
 
     def district(self, raw: Any) -> str | None:
         """``divisions.district`` remembered per cell value (a batch repeats a dozen spellings)."""
@@ -335,10 +336,13 @@ def _uscc_problem(code: str) -> str | None:
     return uscc_problem(code)
 
 
-def check_row(raw: RawRowLike, ctx: IntakeContext) -> RowResult:
-    """Every rule of rules.md part A and the row-level DATA rules for one row."""
+def check_row(raw: RawRowLike, ctx: IntakeContext, *, reference: bool = False) -> RowResult:
+    """Every rule of rules.md part A and the row-level DATA rules for one row.
+
+    The values are read by the form's compiled reader (:func:`compile_value_reader`, ~3x faster);
+    ``reference=True`` reads them with the plain loop it is compiled from (:func:`read_values`): the same
+    values and findings (``tests/test_intake_rules.py`` checks both on thousands of varied rows)."""
     findings: list[Finding] = []
-    values: dict[str, Any] = {}
     cells = raw.cells  # read only (the reader's cells are made when asked for)
     labels = ctx._labels
 
@@ -346,32 +350,11 @@ def check_row(raw: RawRowLike, ctx: IntakeContext) -> RowResult:
         findings.append(_finding(rule, message, key, cells.get(key) if key else None, value, severity))
 
     # 1. parse every present, non-empty value
-    raw_values = raw.values
     formula_missing = raw.formula_missing
-    for spec, key, is_number, parse, unit_check in ctx._parsers:
-        rv = raw_values.get(key)  # an absent column reads as an empty cell
-        if rv is None or (isinstance(rv, str) and not rv.strip()) or (formula_missing and key in formula_missing):
-            continue
-        try:
-            if is_number:
-                amount = parse(rv)
-                value, unit = amount.value, amount.unit
-            else:
-                value, unit = parse(rv), None
-        except ValueProblem as exc:
-            add("DATA.TYPE", f"{labels[key]}“{clean_text(rv)}”{exc}", key, rv)
-            continue
-        if not value and isinstance(value, str | list):  # "" or []
-            continue
-        values[key] = value
-        if unit_check:
-            if unit in _YUAN_UNITS:
-                add("DATA.UNIT", f"{labels[key]}按“{unit}”填写（“{clean_text(rv)}”），已换算为{fmt(value)}万元，请核实",
-                    key, rv, "warning")
-            elif spec.money and unit is None and isinstance(value, Decimal) and value >= MONEY_AS_YUAN:
-                add("DATA.UNIT", f"{labels[key]}为{fmt(value)}万元，疑似按“元”填写，请核实单位", key, rv, "warning")
-            if spec.type == _PERCENT and isinstance(value, Decimal) and not 0 <= value <= 100:
-                add("DATA.UNIT", f"{labels[key]}为{fmt(value)}%，不在0至100之间，请核实", key, rv, "warning")
+    if reference:
+        values = read_values(raw, ctx, add)
+    else:
+        values = ctx._read_values(raw.values.get, formula_missing, add)
 
     lead_type = values.get("lead_type")
     partners = values.get("partners", [])
@@ -429,29 +412,13 @@ def check_row(raw: RawRowLike, ctx: IntakeContext) -> RowResult:
         add("DATA.PHONE", f"联系电话“{values['phone']}”既不是手机号码也不是固定电话号码", "phone", values["phone"], "warning")
 
     # 4. derived values for the schema
-    instance: dict[str, Any] = dict(values)
-    instance["has_partners"] = has_partners
-    if "reg_place" in values:
-        instance["reg_in_city"] = ctx.place(values["reg_place"]) is not None
-    if "lead_uscc" in values and lead_problem is None:
-        instance["lead_uscc_region"] = values["lead_uscc"][2:6]
-    if "reg_date" in values:
-        instance["reg_years"] = int(years_completed(values["reg_date"], ctx.reference_date))
-    if "director_birth" in values:
-        instance["director_age"] = age_on(values["director_birth"], ctx.reference_date)
-    if credits and len(credits) == 1 and len(partners) > 1:
-        instance["partner_credit"] = credits * len(partners)
-    if lead_type and lead_type != ENTERPRISE:
-        city = [c for c in valid_partner_usccs if c.startswith("91") and c[2:6] == "1301"]
-        instance["city_partner_count"] = len(city)
+    instance, city = _instance(values, ctx, lead_problem is None, valid_partner_usccs, has_partners)
+    if city is not None:
         declared = values.get("city_partner_enterprises")
-        if declared is not None and declared != len(city):
+        if declared is not None and declared != city:
             add("A10.2.PARTNERS",
-                f"填报的市内共建企业数为{declared}家，按共建单位信用代码核对为{len(city)}家，请核实",
+                f"填报的市内共建企业数为{declared}家，按共建单位信用代码核对为{city}家，请核实",
                 "city_partner_enterprises", declared, "warning")
-    if not has_partners:
-        for key in _PARTNER_KEYS:
-            instance.pop(key, None)
 
     # 5. thresholds from the schema
     violations = ctx.check(instance)
@@ -481,6 +448,143 @@ def check_row(raw: RawRowLike, ctx: IntakeContext) -> RowResult:
         add("A10.7.NAME", f"中心名称“{name}”与台账中已有的技术创新中心重名", "center_name", name)
 
     return RowResult(row=raw.row, values=values, findings=_order(findings, ctx), cells=cells)
+
+
+def _instance(values: dict[str, Any], ctx: IntakeContext, lead_valid: bool, valid_partner_usccs: list[str],
+              has_partners: bool) -> tuple[dict[str, Any], int | None]:
+    """What the schema checks: the row's values and the values derived from them; with the number of
+    enterprises of the city among the co-builders when the lead is not an enterprise (else None)."""
+    instance: dict[str, Any] = dict(values)
+    instance["has_partners"] = has_partners
+    if "reg_place" in values:
+        instance["reg_in_city"] = ctx.place(values["reg_place"]) is not None
+    if lead_valid and "lead_uscc" in values:
+        instance["lead_uscc_region"] = values["lead_uscc"][2:6]
+    if "reg_date" in values:
+        instance["reg_years"] = int(years_completed(values["reg_date"], ctx.reference_date))
+    if "director_birth" in values:
+        instance["director_age"] = age_on(values["director_birth"], ctx.reference_date)
+    credits = values.get("partner_credit")
+    partners = values.get("partners")
+    if credits and partners and len(credits) == 1 and len(partners) > 1:
+        instance["partner_credit"] = credits * len(partners)
+    city = None
+    lead_type = values.get("lead_type")
+    if lead_type and lead_type != ENTERPRISE:
+        city = sum(1 for c in valid_partner_usccs if c.startswith("91") and c[2:6] == "1301")
+        instance["city_partner_count"] = city
+    if not has_partners:
+        for key in _PARTNER_KEYS:
+            instance.pop(key, None)
+    return instance, city
+
+
+def read_values(raw: RawRowLike, ctx: IntakeContext, add: Callable[..., None]) -> dict[str, Any]:
+    """Every present, non-empty value of the row parsed as its field's type; a value that cannot be read is
+    reported (DATA.TYPE), units converted or doubtful are reported (DATA.UNIT) through ``add``. The
+    reference of :func:`compile_value_reader`."""
+    values: dict[str, Any] = {}
+    labels = ctx._labels
+    raw_values = raw.values
+    formula_missing = raw.formula_missing
+    for spec, key, is_number, parse, unit_check in ctx._parsers:
+        rv = raw_values.get(key)  # an absent column reads as an empty cell
+        if rv is None or (isinstance(rv, str) and not rv.strip()) or (formula_missing and key in formula_missing):
+            continue
+        try:
+            if is_number:
+                amount = parse(rv)
+                value, unit = amount.value, amount.unit
+            else:
+                value, unit = parse(rv), None
+        except ValueProblem as exc:
+            add("DATA.TYPE", f"{labels[key]}“{clean_text(rv)}”{exc}", key, rv)
+            continue
+        if not value and isinstance(value, str | list):  # "" or []
+            continue
+        values[key] = value
+        if unit_check:
+            if unit in _YUAN_UNITS:
+                add("DATA.UNIT", f"{labels[key]}按“{unit}”填写（“{clean_text(rv)}”），已换算为{fmt(value)}万元，请核实",
+                    key, rv, "warning")
+            elif spec.money and unit is None and isinstance(value, Decimal) and value >= MONEY_AS_YUAN:
+                add("DATA.UNIT", f"{labels[key]}为{fmt(value)}万元，疑似按“元”填写，请核实单位", key, rv, "warning")
+            if spec.type == _PERCENT and isinstance(value, Decimal) and not 0 <= value <= 100:
+                add("DATA.UNIT", f"{labels[key]}为{fmt(value)}%，不在0至100之间，请核实", key, rv, "warning")
+    return values
+
+
+_FLOAT_INF = float("inf")
+_TEXT_TYPES = ("text", "phone")
+
+
+def _field_code(i: int, spec: FieldSpec) -> list[str]:
+    """The lines of :func:`compile_value_reader`'s function for one field: the usual cell types of the
+    field read inline, any other value through the field's own parser ``P{i}``, the findings
+    :func:`read_values` makes, with its messages (the field's label is ``L{i}``)."""
+    key = repr(spec.key)
+    t = spec.type
+    out = [f" v = get({key})",
+           f" if v is not None and (type(v) is not str or v.strip()) and not (fm and {key} in fm):"]
+    if t in _TEXT_TYPES and not spec.money:  # clean_text never fails
+        return out + ["  if type(v) is str and '\\n' not in v and '\\r' not in v:",
+                      f"   values[{key}] = v.strip()",
+                      "  else:",
+                      f"   x = P{i}(v)",
+                      "   if x:",
+                      f"    values[{key}] = x"]
+    out.append("  try:")
+    if t == "integer":
+        out.append(f"   x = v if type(v) is int else int(v) if type(v) is float and v.is_integer() else P{i}(v)")
+    elif t == _NUMBER:
+        out += ["   if type(v) is float and v == v and v != INF and v != -INF:",
+                "    x, unit = Decimal(repr(v)), None",
+                "   else:",
+                f"    a = P{i}(v)",
+                "    x, unit = a.value, a.unit"]
+    elif t == "date":
+        out.append(f"   x = v.date() if type(v) is datetime else v if type(v) is date else P{i}(v)")
+    else:
+        out.append(f"   x = P{i}(v)")
+    out += ["  except ValueProblem as exc:",
+            f"   add('DATA.TYPE', L{i} + '“' + clean_text(v) + '”' + str(exc), {key}, v)",
+            "  else:"]
+    if t == _NUMBER:
+        out += [f"   values[{key}] = x",
+                "   if unit in YUAN:",
+                f"    add('DATA.UNIT', L{i} + '按“' + unit + '”填写（“' + clean_text(v) + '”），已换算为' + fmt(x)"
+                f" + '万元，请核实', {key}, v, 'warning')"]
+        if spec.money:
+            out += ["   elif unit is None and x >= MONEY_AS_YUAN:",
+                    f"    add('DATA.UNIT', L{i} + '为' + fmt(x) + '万元，疑似按“元”填写，请核实单位', {key}, v, 'warning')"]
+        return out
+    out += ["   if x or not isinstance(x, (str, list)):",
+            f"    values[{key}] = x"]
+    if spec.money:
+        out += ["    if isinstance(x, Decimal) and x >= MONEY_AS_YUAN:",
+                f"     add('DATA.UNIT', L{i} + '为' + fmt(x) + '万元，疑似按“元”填写，请核实单位', {key}, v, 'warning')"]
+    if t == _PERCENT:
+        out += ["    if isinstance(x, Decimal) and not 0 <= x <= 100:",
+                f"     add('DATA.UNIT', L{i} + '为' + fmt(x) + '%，不在0至100之间，请核实', {key}, v, 'warning')"]
+    return out
+
+
+def compile_value_reader(ctx: IntakeContext) -> Callable[[Callable[[str], Any], set[str], Callable[..., None]],
+                                                          dict[str, Any]]:
+    """:func:`read_values` as one function generated from the form's fields: no loop, no call per field
+    for the usual cell types (text, whole and decimal numbers, dates), every other value through the
+    field's own parser. Called as ``read(raw.values.get, raw.formula_missing, add)``."""
+    lines = ["def read(get, fm, add):", " values = {}"]
+    namespace: dict[str, Any] = {"ValueProblem": ValueProblem, "Decimal": Decimal, "INF": _FLOAT_INF,
+                                 "YUAN": _YUAN_UNITS, "MONEY_AS_YUAN": MONEY_AS_YUAN, "datetime": datetime,
+                                 "date": date, "clean_text": clean_text, "fmt": fmt}
+    for i, (spec, _key, _is_number, parse, _unit_check) in enumerate(ctx._parsers):
+        namespace[f"P{i}"] = parse
+        namespace[f"L{i}"] = spec.label
+        lines += _field_code(i, spec)
+    lines.append(" return values")
+    exec(compile("\n".join(lines), "<value reader>", "exec"), namespace)  # noqa: S102 - from our own schema
+    return namespace["read"]  # type: ignore[no-any-return]
 
 
 def name_key(name: str) -> str:
