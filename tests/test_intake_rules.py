@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import unicodedata
 from datetime import date, datetime
 
 import pytest
@@ -306,3 +307,57 @@ def test_compiled_value_reader_gives_the_reference_values_and_findings(config):
         seen_rules.update(f.rule for f in slow.findings)
     # the rows exercise what the reader reports itself, and the rules after it
     assert {"DATA.TYPE", "DATA.UNIT", "DATA.REQUIRED", "DATA.FORMULA", "A10.2.SALES", "A10.7.NAME"} <= seen_rules
+
+
+def test_place_lookup_by_length_is_the_longest_first_scan(config):
+    """Divisions.place finds the division by one lookup per name length; on thousands of addresses built
+    from every name, alias and prefix (and near misses) it answers as the plain longest-first scan."""
+    import random
+
+    from toolkit.core.divisions import _norm
+    from toolkit.intake import divisions_for
+
+    divisions = divisions_for(config)
+
+    def scan(text: str) -> str | None:
+        raw = _norm(text)
+        for s in (raw, divisions._strip_prefixes(raw)):
+            for name, official in divisions._candidates():
+                if s.startswith(name):
+                    return official
+        return None
+
+    rnd = random.Random(5)
+    names = [n for n, _ in divisions._candidates()]
+    heads = ["", "河北省", "河北", "石家庄市", "石家庄", "河北省石家庄市", "河北石家庄", "河北省保定市", " 河北省 ", "ｼ"]
+    tails = ["", "中山东路1号", "区", "高新区", "市", " 1号", "县城"]
+    for _ in range(5000):
+        name = rnd.choice(names)
+        cut = name[: rnd.randint(1, len(name))] if rnd.random() < 0.2 else name
+        text = rnd.choice(heads) + cut + rnd.choice(tails)
+        assert divisions.place(text) == scan(text), text
+    assert divisions.place("河北省石家庄市长安区中山东路1号") == "长安区"
+    assert divisions.place("河北省邢台市桥西区中华大街1号") is None
+
+
+def test_fast_uscc_check_answers_as_the_reference():
+    """The row check's USCC test (bytes.translate) gives uscc_problem's answer on valid, altered and
+    malformed codes; normalise_uscc's shortcut for plain codes gives its full answer."""
+    import random
+
+    from toolkit.core.intake import _uscc_problem
+    from toolkit.core.uscc import ALPHABET, make_uscc, normalise_uscc, uscc_problem
+
+    rnd = random.Random(3)
+    alphabet = ALPHABET + "IOSVZ-abc １"
+    for _ in range(5000):
+        code = make_uscc("9113" + "".join(rnd.choice("0123456789") for _ in range(4))
+                         + "".join(rnd.choice(ALPHABET) for _ in range(9)))
+        if rnd.random() < 0.5:
+            i = rnd.randrange(len(code))
+            code = code[:i] + rnd.choice(alphabet) + code[i + 1:]
+        if rnd.random() < 0.1:
+            code = code[: rnd.randint(0, 19)]
+        assert _uscc_problem(code) == uscc_problem(code), code
+        assert normalise_uscc(code) == "".join(
+            ch for ch in unicodedata.normalize("NFKC", code).upper() if not ch.isspace() and ch != "-")

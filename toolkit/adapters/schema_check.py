@@ -237,15 +237,16 @@ class CompiledCheck:
     def _generate(self) -> Callable[[Mapping[str, Any]], list[Violation]]:
         """The whole schema as one generated Python function (no call per keyword: ~3x faster than a list of
         predicates). Same checks, same order of violations as the predicates (``_run_predicates``)."""
-        consts: dict[str, Any] = {"_same": _same, "_NUMT": (int, float, Decimal), "_SEQ": (list, tuple)}
-        lines = ["def check(instance):", " out = []", " append = out.append"]
+        consts: dict[str, Any] = {"_same": _same, "_NUMT": (int, float, Decimal), "_SEQ": (list, tuple),
+                                  "_FAST_NUM": frozenset({int, float, Decimal}), "_ABSENT": object()}
+        lines = ["def check(instance):", " out = []", " append = out.append", " get = instance.get"]
 
         def leaves(props: list[_Leaf], pad: str) -> None:
             for leaf in props:
                 name = f"L{len(consts)}"
                 consts[name] = leaf
-                lines.append(f"{pad}if {leaf.key!r} in instance:")
-                lines.append(f"{pad} v = instance[{leaf.key!r}]")
+                lines.append(f"{pad}v = get({leaf.key!r}, _ABSENT)")
+                lines.append(f"{pad}if v is not _ABSENT:")
                 for expr in _keyword_exprs(leaf.sub, "v", consts):
                     lines.append(f"{pad} if not ({expr}): append({name}.violation(v, None))")
                 if leaf.item_leaf is not None:
@@ -299,7 +300,8 @@ def _keyword_exprs(sub: Mapping[str, Any], var: str, consts: dict[str, Any]) -> 
         consts[name] = value
         return name
 
-    number = f"(isinstance({var}, _NUMT) and not isinstance({var}, bool))"
+    # the usual types first (one set lookup), then the general test: the same answer, ~2x faster
+    number = f"(type({var}) in _FAST_NUM or (isinstance({var}, _NUMT) and not isinstance({var}, bool)))"
     exprs: list[str] = []
     for key, value in sub.items():
         if key.startswith("x-") or key in ("field", "title", "description", "$comment", "items"):
@@ -307,7 +309,7 @@ def _keyword_exprs(sub: Mapping[str, Any], var: str, consts: dict[str, Any]) -> 
         if key == "type":
             exprs.append({
                 "number": number,
-                "integer": f"((isinstance({var}, int) and not isinstance({var}, bool)) or "
+                "integer": f"(type({var}) is int or (isinstance({var}, int) and not isinstance({var}, bool)) or "
                            f"(isinstance({var}, (float, Decimal)) and {var} == int({var})))",
                 "string": f"isinstance({var}, str)",
                 "array": f"isinstance({var}, _SEQ)",
@@ -316,16 +318,22 @@ def _keyword_exprs(sub: Mapping[str, Any], var: str, consts: dict[str, Any]) -> 
             consts["Decimal"] = Decimal
         elif key == "const":
             c = const(value)
-            exprs.append(f"({var} == {c} if type({var}) is str else _same({var}, {c}))" if isinstance(value, str)
-                         else f"_same({var}, {c})")
+            if isinstance(value, str):
+                exprs.append(f"({var} == {c} if type({var}) is str else _same({var}, {c}))")
+            elif isinstance(value, bool):  # true and false are singletons: identity is JSON equality
+                exprs.append(f"({var} is {c} if type({var}) is bool else _same({var}, {c}))")
+            else:
+                exprs.append(f"_same({var}, {c})")
         elif key == "enum":
             texts = const(frozenset(x for x in value if isinstance(x, str)))
             every = const(tuple(value))
             exprs.append(f"({var} in {texts} if type({var}) is str else any(_same({var}, c) for c in {every}))")
         elif key == "minimum":
-            exprs.append(f"(not {number} or {var} >= {const(value)})")
+            c = const(value)
+            exprs.append(f"({var} >= {c} if type({var}) in _FAST_NUM else (not {number} or {var} >= {c}))")
         elif key == "maximum":
-            exprs.append(f"(not {number} or {var} <= {const(value)})")
+            c = const(value)
+            exprs.append(f"({var} <= {c} if type({var}) in _FAST_NUM else (not {number} or {var} <= {c}))")
         elif key == "minLength":
             exprs.append(f"(not isinstance({var}, str) or len({var}) >= {const(value)})")
         elif key == "pattern":

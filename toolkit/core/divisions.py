@@ -11,7 +11,8 @@ from toolkit.core.values import nfkc
 
 
 def _norm(text: str) -> str:
-    return re.sub(r"\s+", "", nfkc(text))
+    """NFKC, without white space (``str.split`` drops what ``\\s`` matches, in one C loop)."""
+    return "".join(nfkc(text).split())
 
 
 @dataclass(frozen=True)
@@ -38,6 +39,15 @@ class Divisions:
     def _candidates(self) -> tuple[tuple[str, str], ...]:
         """Names and aliases, longest first (so 石家庄高新技术产业开发区 wins over a shorter prefix)."""
         return self._sorted
+
+    @cached_property
+    def _by_length(self) -> tuple[tuple[int, dict[str, str]], ...]:
+        """The candidates by length, longest first: the first one a text begins with is found by one
+        dictionary lookup per length (a dozen) instead of one comparison per name and alias."""
+        tables: dict[int, dict[str, str]] = {}
+        for name, official in self._sorted:
+            tables.setdefault(len(name), {}).setdefault(name, official)
+        return tuple(sorted(tables.items(), reverse=True))
 
     def district(self, text: object) -> str | None:
         """The official name of a district cell ("长安区", "高新区", "石家庄市长安区", "长安区科技局")."""
@@ -70,8 +80,9 @@ class Divisions:
         """
         raw = _norm(str(text or ""))
         for s in (raw, self._strip_prefixes(raw)):  # "石家庄高新区…" matches before "石家庄" is stripped
-            for name, official in self._candidates():
-                if s.startswith(name):
+            for length, table in self._by_length:
+                official = table.get(s[:length])
+                if official is not None:
                     return official
         return None
 

@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
+from operator import mul
 from typing import Any, Protocol
 
 from toolkit.core.dates import age_on, years_completed
@@ -136,8 +137,11 @@ class IntakeContext:
         self._labels = {f.key: f.label for f in self.fields}
         self._parsers = [(f, f.key, f.type == _NUMBER, _value_parser(f, self),
                           bool(f.money or f.type in ("number", "percent"))) for f in self.fields]
-        self._maybe_required = [f for f in self.fields if f.required != "never"]
-        self._maybe_required_keys = frozenset(f.key for f in self._maybe_required)
+        # the keys required of a row, by (lead is an enterprise: True/False/None when not given, partners)
+        self._required = {
+            (lead, partners): frozenset(f.key for f in self.fields if f.required_for(
+                None if lead is None else ENTERPRISE if lead else "其他", partners))
+            for lead in (None, True, False) for partners in (False, True)}
         self._limit_texts: dict[tuple[tuple[str, type, Any], ...], dict[str, str]] = {}
         self._districts: dict[tuple[type, Any], str | None] = {}
         self._places: dict[str, str | None] = {}
@@ -319,19 +323,17 @@ def _plain_parser(spec: FieldSpec, ctx: IntakeContext) -> Callable[[Any], Any]:
     raise ValueError(f"unknown field type {t!r} in the schema")  # a schema bug, not a user error
 
 
-_USCC_VALUE = {ch: i for i, ch in enumerate(ALPHABET)}
-_USCC_DIGITS = frozenset("0123456789")
+_USCC_VALUES = bytes(ALPHABET.index(chr(c)) if chr(c) in ALPHABET else 255 for c in range(256))
+_USCC_WEIGHTS = bytes(WEIGHTS)
 
 
 def _uscc_problem(code: str) -> str | None:
-    """:func:`uscc_problem`, with the usual valid code recognised in one pass of C loops (~4x faster); any
-    code this does not find valid gets :func:`uscc_problem`'s own answer."""
-    if len(code) == 18 and code[2:8].isdigit() and _USCC_DIGITS.issuperset(code[2:8]):
-        try:
-            total = sum(map(int.__mul__, map(_USCC_VALUE.__getitem__, code[:17]), WEIGHTS))
-        except KeyError:  # a character outside the alphabet
-            return uscc_problem(code)
-        if code[17] in _USCC_VALUE and ALPHABET[(31 - total % 31) % 31] == code[17]:
+    """:func:`uscc_problem`, with the usual valid code recognised in a few C loops (~3x faster: the
+    characters' values by one ``bytes.translate``); any code this does not find valid gets
+    :func:`uscc_problem`'s own answer."""
+    if len(code) == 18 and code.isascii() and code[2:8].isdigit():
+        values = code.encode().translate(_USCC_VALUES)
+        if 255 not in values and values[17] == (31 - sum(map(mul, values[:17], _USCC_WEIGHTS)) % 31) % 31:
             return None
     return uscc_problem(code)
 
@@ -381,11 +383,12 @@ def check_row(raw: RawRowLike, ctx: IntakeContext, *, reference: bool = False) -
                 else:
                     add("DATA.REQUIRED", f"缺少{spec.label}，无法核验{spec.blocks or '该项'}", spec.key)
     else:  # the same loop for the usual row: only fields that can be required and are empty
-        empty = ctx._maybe_required_keys - values.keys()
+        required = ctx._required[None if lead_type is None else lead_type == ENTERPRISE, has_partners]
+        empty = required.difference(values)
         for key in sorted(empty, key=ctx._pos.__getitem__) if empty else ():
-            spec = ctx._by_key[key]
-            if key in reported or not spec.required_for(lead_type, has_partners):
+            if key in reported:
                 continue
+            spec = ctx._by_key[key]
             if spec.empty_rule:
                 add(spec.empty_rule, f"{labels[key]}未填写", key)
             else:
@@ -609,6 +612,8 @@ def _limit_texts(limits: Mapping[str, Any], ctx: IntakeContext) -> Mapping[str, 
 
 def _order(findings: list[Finding], ctx: IntakeContext) -> list[Finding]:
     """Findings in the order of the form's columns (the order a clerk reads them), without repeats."""
+    if not findings:
+        return findings
     pos = ctx._pos
     if len(findings) > 1:
         seen: set[tuple[Any, ...]] = set()

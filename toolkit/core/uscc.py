@@ -14,6 +14,8 @@ WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
 
 def normalise_uscc(value: object) -> str:
     """Upper-case, NFKC, no white space or hyphens (a whole number read as a float loses its ``.0``)."""
+    if type(value) is str and value.isascii() and value.isalnum():  # the usual code: nothing to remove
+        return value.upper()
     if isinstance(value, float) and value.is_integer():
         value = int(value)
     return "".join(ch for ch in nfkc(str(value or "")).upper() if not ch.isspace() and ch != "-")
