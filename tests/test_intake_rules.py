@@ -361,3 +361,15 @@ def test_fast_uscc_check_answers_as_the_reference():
         assert _uscc_problem(code) == uscc_problem(code), code
         assert normalise_uscc(code) == "".join(
             ch for ch in unicodedata.normalize("NFKC", code).upper() if not ch.isspace() and ch != "-")
+
+
+def test_compact_drops_exactly_the_white_space_of_the_expression():
+    """compact (str.split) removes what re's \\s matches, for every code point, after NFKC."""
+    import re
+    import sys
+
+    from toolkit.core.values import compact
+
+    spaces = "".join(chr(c) for c in range(sys.maxunicode + 1) if re.match(r"\s", chr(c)) or chr(c).isspace())
+    for text in (spaces, f"石家庄市{spaces}甲　技术\u3000创新中心 ", "Ａ Ｂ\tＣ\n", "", "x"):
+        assert compact(text) == re.sub(r"\s+", "", unicodedata.normalize("NFKC", text))

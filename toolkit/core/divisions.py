@@ -7,12 +7,11 @@ from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
 
-from toolkit.core.values import nfkc
+from toolkit.core.values import compact
 
 
 def _norm(text: str) -> str:
-    """NFKC, without white space (``str.split`` drops what ``\\s`` matches, in one C loop)."""
-    return "".join(nfkc(text).split())
+    return compact(text)
 
 
 @dataclass(frozen=True)

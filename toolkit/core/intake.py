@@ -26,8 +26,8 @@ from toolkit.core.uscc import ALPHABET, WEIGHTS, normalise_uscc, uscc_problem
 from toolkit.core.values import (
     ValueProblem,
     clean_text,
+    compact,
     is_phone,
-    nfkc,
     parse_amount,
     parse_bool,
     parse_choice,
@@ -306,7 +306,7 @@ def _plain_parser(spec: FieldSpec, ctx: IntakeContext) -> Callable[[Any], Any]:
         choices = spec.choices
         return lambda raw: parse_choice(raw, choices)
     if t == "choice_config":
-        return lambda raw: re.sub(r"\s+", "", nfkc(clean_text(raw)))
+        return lambda raw: compact(clean_text(raw))
     if t == "list":
         return parse_list
     if t == "uscc":
@@ -592,7 +592,7 @@ def compile_value_reader(ctx: IntakeContext) -> Callable[[Callable[[str], Any], 
 
 def name_key(name: str) -> str:
     """A center name for comparing: NFKC (one width of brackets), no white space."""
-    return re.sub(r"\s+", "", nfkc(name))
+    return compact(name)
 
 
 def _limit_texts(limits: Mapping[str, Any], ctx: IntakeContext) -> Mapping[str, str]:
@@ -631,7 +631,7 @@ def _dup_keys(result: RowResult) -> list[tuple[str, str]]:
     keys = []
     name = result.values.get("center_name")
     if name:
-        keys.append(("name", re.sub(r"\s+", "", nfkc(name))))
+        keys.append(("name", compact(name)))
     uscc = result.values.get("lead_uscc")
     field_ = result.values.get("key_field")
     if uscc and field_:

@@ -28,6 +28,12 @@ def nfkc(text: str) -> str:
     return unicodedata.normalize("NFKC", text)
 
 
+def compact(text: str) -> str:
+    """NFKC without any white space: ``re.sub(r"\\s+", "", nfkc(text))`` in two C loops (``str.split``
+    drops exactly what ``\\s`` matches)."""
+    return "".join(unicodedata.normalize("NFKC", text).split())
+
+
 def is_blank(value: object) -> bool:
     """True for an empty cell: None, or text that is only white space."""
     return value is None or (isinstance(value, str) and not value.strip())
