@@ -286,3 +286,35 @@ def test_full_temporary_folder_is_one_sentence_and_status_2(tmp_path, config_fil
     assert len(done.stderr.strip().splitlines()) == 1
     assert list(tmp.iterdir()) == []
 
+
+
+def test_renumbered_shared_strings_read_as_the_whole_table(tmp_path, config, monkeypatch):
+    """A slice's string cells renumbered against only the entries it uses (the usual slice) give the rows
+    of the slice read against the whole table (every index as written, unused entries blank); a slice
+    that names an entry the table lacks, or spells its cells another way, keeps its indices."""
+    from bench.generate import write_xlsx
+    from toolkit.adapters.table import SheetSlices, _SheetXml, sheet_xml_members
+
+    path = tmp_path / "strings.xlsx"
+    # later rows reuse early strings: each slice uses indices spread over the whole table
+    rows = [[f"甲{i}", f"乙{i % 7}", i, f"丙{i // 3} & <x>", "是" if i % 2 else "否", f"甲{i // 2}"] for i in range(300)]
+    write_xlsx(path, [("表", rows)])  # shared strings, as Excel and WPS write them
+    member = sheet_xml_members(path)["表"]
+    with _SheetXml(path, member) as xml:
+        slices = SheetSlices.of(path, member, "表", xml)
+        whole = b"".join(xml.bodies(1 << 20))
+    ends = [m.end() for m in re.finditer(rb"</row>", whole)][19::20]  # slices of 20 rows
+    bodies = [whole[a:b] for a, b in zip([0, *ends[:-1]], ends, strict=True)]
+    assert len(bodies) == 15 and b't="s"' in bodies[-1]
+    renumbered = [slices.rows(body) for body in bodies]
+    assert all(slices._renumbered(body) is not None for body in bodies)
+    monkeypatch.setattr(SheetSlices, "_renumbered", lambda self, body: None)
+    assert renumbered == [slices.rows(body) for body in bodies]
+    monkeypatch.undo()
+    cells = [v for rows in renumbered for _, values in rows for v in values]
+    assert "丙99 & <x>" in cells and "甲149" in cells and 299 in cells
+    # an index beyond the table, and a single-quoted spelling: the indices are kept as written
+    beyond = bodies[-1].replace(b't="s"><v>', b't="s"><v>9999', 1)
+    quoted = bodies[-1].replace(b't="s"', b"t='s'", 1)
+    assert slices._renumbered(beyond) is None and slices._renumbered(quoted) is None
+    assert slices.rows(quoted) == renumbered[-1]

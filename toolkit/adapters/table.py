@@ -297,6 +297,17 @@ _V_INT = re.compile(rb"<(?:\w+:)?v>(\d+)</")
 # a shared-string cell's index, as Excel, WPS and LibreOffice write it: <c r="B7" s="2" t="s"><v>123</v>
 _S_INDEX = re.compile(rb't="s"><v>(\d+)<')
 _SST_RUN_GAP = 8  # used entries at most this far apart are copied with the entries between them
+_S_SPLIT = re.compile(rb't="s"><v>(\d+)(?=</v>)')  # a string cell's index (the text between kept)
+_S_PREFIX = b't="s"><v>'
+_NEW_INDICES: list[bytes] = []
+
+
+def _new_indices(count: int) -> list[bytes]:
+    """``t="s"><v>0``, ``t="s"><v>1`` … (made once, grown as needed)."""
+    have = len(_NEW_INDICES)
+    if have < count:
+        _NEW_INDICES.extend(_S_PREFIX + b"%d" % i for i in range(have, count))
+    return _NEW_INDICES[:count]
 # parts a slice's workbook does without: other sheets, drawings, pivot caches, comments … (only the workbook,
 # its relationships, styles, theme and shared strings matter for reading cell values)
 _SKIPPED_PARTS = re.compile(r"(^|/)(worksheets|chartsheets|dialogsheets|macrosheets|drawings|charts|media|pivotcache|"
@@ -491,17 +502,49 @@ class SheetSlices:
         out.append(sst[offsets[-1]:])
         return b"".join(out)
 
+    def _renumbered(self, body: bytes) -> tuple[bytes, bytes] | None:
+        """The slice with its string cells renumbered 0, 1, 2 … in the order they first occur, and the
+        shared strings holding just those entries: calamine reads ~30 % faster than with the entries up to
+        the highest one (blank or not), and holds a few thousand strings instead of the whole table. One
+        C split finds every index (the text around it kept), one dictionary lookup per cell renumbers it.
+        None when the slice writes its string cells some other way, or names an entry the table does
+        not have: then :meth:`_shared_strings` keeps every index as it is."""
+        pieces = _S_SPLIT.split(body)  # text, index, text, index … text
+        olds = pieces[1::2]
+        quoted = body.count(b"t='s'") if b"'" in body else 0  # single quotes are rare: one fast memchr pass
+        if not olds or body.count(b't="s"') + quoted != len(olds):
+            return None
+        offsets = self.sst_offsets
+        spellings = list(dict.fromkeys(olds))  # each spelling of an index once, in the order the cells use them
+        entries = list(map(int, spellings))
+        if max(entries) >= len(offsets) - 1:
+            return None
+        renumber = dict(zip(spellings, _new_indices(len(entries)), strict=True))
+        pieces[1::2] = list(map(renumber.__getitem__, olds))
+        starts = list(map(offsets.__getitem__, entries))
+        ends = list(map(offsets.__getitem__, map((1).__add__, entries)))
+        sst = self.sst
+        out = [sst[: offsets[0]], *map(sst.__getitem__, map(slice, starts, ends)), sst[offsets[-1]:]]
+        return b"".join(pieces), b"".join(out)
+
     def workbook(self, body: bytes) -> bytes:
         """A stand-alone workbook holding only this slice of the sheet (stored, not compressed)."""
         import io
         import zipfile
 
+        sst = b""
+        if self.sst and self.sst_member:
+            compact = self._renumbered(body)
+            if compact is not None:
+                body, sst = compact
+            else:
+                sst = self._shared_strings(body)
         bio = io.BytesIO()
         with zipfile.ZipFile(bio, "w", zipfile.ZIP_STORED) as zf:
             for name, data in self.parts.items():
                 zf.writestr(name, data)
             if self.sst and self.sst_member:
-                zf.writestr(self.sst_member, self._shared_strings(body))
+                zf.writestr(self.sst_member, sst)
             zf.writestr(self.member, b"".join((self.head, body, self.tail)))
         return bio.getvalue()
 
