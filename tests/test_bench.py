@@ -191,3 +191,24 @@ def test_bench_command_on_tiny_inputs(tmp_path):
     text = results.read_text(encoding="utf-8")
     assert "## Machine" in text and "tic validate" in text and "python-calamine" in text and "openpyxl" in text
     assert "≤ 2× the python-calamine raw read" in text
+
+
+def test_finding_json_is_the_json_of_its_dict():
+    """finding_json (its opening remembered per rule, severity, article and field) writes each finding as
+    dump_json(to_dict()) does, twice over (the second time from the remembered opening)."""
+    from datetime import date
+    from decimal import Decimal
+
+    from toolkit.core.findings import Finding, Severity
+    from toolkit.intake import finding_json
+
+    rnd = random.Random(4)
+    values = [None, 5, 1.5, 2000.0, Decimal("12.50"), "文本\"引号\"", date(2021, 3, 5), [1, "a"], True]
+    for _ in range(400):
+        f = Finding(rule=rnd.choice(["DATA.TYPE", "A10.2.SALES", "X"]), severity=rnd.choice(list(Severity)),
+                    message=rnd.choice(["消息", "带“引号”和\\反斜杠", ""]), article=rnd.choice([None, "第十条"]),
+                    field=rnd.choice([None, "sales", 7]), cell=rnd.choice([None, "K12"]), value=rnd.choice(values),
+                    sheet=rnd.choice([None, None, "申报汇总"]), extra=rnd.choice([(), (("expert_id", "E1"),)]))
+        level = rnd.choice([0, 2, 4])
+        for _ in range(2):
+            assert finding_json(f, level) == dump_json(f.to_dict(), level)
