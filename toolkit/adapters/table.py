@@ -16,7 +16,7 @@ import re
 from array import array
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from operator import itemgetter
+from operator import add, itemgetter
 from pathlib import Path
 from typing import Any
 
@@ -522,7 +522,7 @@ class SheetSlices:
         renumber = dict(zip(spellings, _new_indices(len(entries)), strict=True))
         pieces[1::2] = list(map(renumber.__getitem__, olds))
         starts = list(map(offsets.__getitem__, entries))
-        ends = list(map(offsets.__getitem__, map((1).__add__, entries)))
+        ends = list(map(offsets.__getitem__, map(add, entries, itertools.repeat(1))))
         sst = self.sst
         out = [sst[: offsets[0]], *map(sst.__getitem__, map(slice, starts, ends)), sst[offsets[-1]:]]
         return b"".join(pieces), b"".join(out)
@@ -601,7 +601,7 @@ def _entry_offsets(sst: bytes, first: re.Match[bytes] | None) -> array:
         pieces = sst.split(b"<si>")
         starts = array("q", itertools.accumulate(map(len, pieces[:-1])))
         # the split drops the 4 bytes of each tag: entry k starts after k earlier tags
-        return array("q", map(int.__add__, starts, range(0, 4 * len(starts), 4)))
+        return array("q", map(add, starts, range(0, 4 * len(starts), 4)))  # operator.add: ~2x int.__add__
     return array("q", (m.start() for m in _SI.finditer(sst)))
 
 
