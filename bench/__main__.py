@@ -417,22 +417,44 @@ def bench_letters(res: Results, work: Path, count: int, pdf: bool) -> None:
 
 ANALYSIS = """## Why a target fails, and what would fix it
 
-Measured per row on the realistic 100,000-row file (2 cores; `tic validate --no-copy`):
+The one target not met is the 2× of python-calamine's raw read. Measured on the realistic 100,000-row file with
+`TIC_WORKERS=1` (everything in one process, so the parts add up), CPU per row:
 
 | work | CPU per row |
 |---|---|
-| calamine parsing the sheet's slices (its whole-file read costs ~20 µs; slices add the shared-string subsets) | ~34 µs |
-| turning cells into rows of the form | ~6 µs |
-| the rules (`check_row`: 39 fields parsed ~11 µs, the 注册地 lookup ~10 µs, thresholds ~4 µs, USCC ~2 µs …) | ~45 µs |
-| JSON and terminal text of the row | ~5 µs |
-| main process (decompressing, slicing, duplicate index, writing the report) | ~12 µs |
+| main process: decompressing the sheet, cutting it into slices of whole rows, checking every row and cell has its `r=` | ~6 µs |
+| each slice made a small workbook: its string cells renumbered against only the shared strings it uses (one C split, one lookup per cell), zipped | ~15 µs |
+| python-calamine reading the slices (its own whole-file read: ~22 µs a row, in one process, all in memory) | ~20 µs |
+| formula and error cells looked for, rows of the form built from the cells | ~7 µs |
+| the rules (`check_row`): the 39 values read by a function generated from the form's fields ~11 µs, 注册地 and dates ~5 µs, thresholds ~3 µs, USCC, phone, findings … | ~35 µs |
+| JSON and terminal text of the row, duplicate index, writing the report | ~10 µs |
 
-About 100 µs of CPU a row over two worker processes, plus 0.36 s of start-up (`toolkit/cli/main.py` imports every
-command module: docxtpl, jinja2 … for `tic validate` too), gives the ~7 s measured. Two times calamine's read
-(~4.3 s) would need the rules at ~15 µs a row: not reachable in CPython for 39 fields a row. What would close
-the gap: compiling `toolkit/core/intake.py` and `toolkit/core/values.py` with mypyc or Cython (3-5× on the rules),
-more cores (the pool takes one worker per core, up to 4) and importing command modules lazily (-0.25 s). The
-sorted candidate list of `Divisions.place` is now built once (9.8 µs → 3.7 µs a row).
+About 95 µs of CPU a row, ~11 s in one process (`TIC_WORKERS=1 tic validate … --no-copy`: 11.3 s, was 14.5 s at
+the start of this round). Two workers and the main process share the machine's two cores, which gives ~6 s.
+Two times calamine's read (~4.4 s) would need the whole at ~70 µs a row: reading in slices (which keeps memory
+flat) already costs ~40 µs, so the rules, the JSON and the report would have to fit in ~30 µs.
+
+Tried and measured, not kept:
+- compiling `toolkit/core/intake.py`, `values.py`, `dates.py`, `uscc.py` and `divisions.py` with mypyc: the rules
+  3.99 s → 3.74 s for 100,000 rows (within the noise: the time is in C calls — dict, str, Decimal — and in the
+  generated reader, not in interpreted loops), at the price of a C compiler on every clerk's PC;
+- slices of 8 MB instead of 4 MB: ~0.7 s less CPU, but the process tree peaks at 450-500 MB (target < 400 MB);
+- three workers on two cores: no faster;
+- a regular-expression cell reader instead of calamine: 110 ms a slice against calamine's 150 ms, but it would
+  have to cover every valid spelling of the sheet XML that calamine reads: not worth the risk;
+- a separate "clean row" check that hands rows with any finding to the full check: superseded by making the
+  full check fast for every row (one implementation).
+
+What would close the gap: more cores (the pool takes one worker per core, up to 4; the work splits evenly:
+~3 s on four), or the rules compiled to native code (a Rust or C extension: the regulation written a second
+time, in another language, and wheels to build for the clerks' Windows PCs), which we do not choose.
+
+Changes of this round, each checked against its reference on thousands of rows: the values of a row read by
+a function generated from the form's fields (check 6.1 s → 4.1 s of CPU per 100,000 rows); 注册地 by one lookup
+per name length; USCC by `bytes.translate`; required keys by (lead type, partners); the compiled schema check
+testing the usual types first; the slices' shared strings renumbered instead of padded with blank entries up to
+the highest index (calamine 2.7 s → 2.0 s, and less memory). The stress mix (2.9 findings a row) spends its
+extra time making the findings: messages, JSON and terminal lines.
 
 Letters (now passing): each template is prepared once per run (`toolkit/adapters/fastdocx.py`: docxtpl's
 `patch_xml` of the body, headers and footers and the Jinja compilation done once; every unchanged zip member
