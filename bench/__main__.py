@@ -430,7 +430,8 @@ The one target not met is the 2× of python-calamine's raw read. Measured on the
 | JSON and terminal text of the row, duplicate index, writing the report | ~10 µs |
 
 About 95 µs of CPU a row, ~11 s in one process (`TIC_WORKERS=1 tic validate … --no-copy`: 11.3 s, was 14.5 s at
-the start of this round). Two workers and the main process share the machine's two cores, which gives ~6 s.
+the start of this round). Two workers and the main process share the machine's two cores: 6.0-6.5 s in
+repeated runs here (the run above: its best of three).
 Two times calamine's read (~4.4 s) would need the whole at ~70 µs a row: reading in slices (which keeps memory
 flat) already costs ~40 µs, so the rules, the JSON and the report would have to fit in ~30 µs.
 
@@ -445,8 +446,8 @@ Tried and measured, not kept:
 - a separate "clean row" check that hands rows with any finding to the full check: superseded by making the
   full check fast for every row (one implementation).
 
-What would close the gap: more cores (the pool takes one worker per core, up to 4; the work splits evenly:
-~3 s on four), or the rules compiled to native code (a Rust or C extension: the regulation written a second
+What would close the gap: more cores (the pool takes one worker per core, up to 4, and the work splits evenly:
+an estimated ~3.5 s on four, not measured here), or the rules compiled to native code (a Rust or C extension: the regulation written a second
 time, in another language, and wheels to build for the clerks' Windows PCs), which we do not choose.
 
 Changes of this round, each checked against its reference on thousands of rows: the values of a row read by
@@ -462,7 +463,7 @@ serialised and deflated once), so a letter costs its rendering, docxtpl's post-p
 `fix_tables`), one serialisation of `word/document.xml` and one zip: ~0.4 ms instead of ~6 ms, giving the same
 bytes as before. Numbers and file names are given in plan order in the main process; a run of 200 letters or more
 renders in two forked worker processes while the main process records and writes (atomic writes, ~0.3 ms a file,
-are now the largest part of the main process's time). Of the 1.49 s, ~0.35 s is interpreter start-up and imports.
+are now the largest part of the main process's time). Of the ~1.1 s, ~0.3 s is interpreter start-up and imports.
 """
 
 
