@@ -439,7 +439,8 @@ Tried and measured, not kept:
 - compiling `toolkit/core/intake.py`, `values.py`, `dates.py`, `uscc.py` and `divisions.py` with mypyc: the rules
   3.99 s → 3.74 s for 100,000 rows (within the noise: the time is in C calls — dict, str, Decimal — and in the
   generated reader, not in interpreted loops), at the price of a C compiler on every clerk's PC;
-- slices of 8 MB instead of 4 MB: ~0.7 s less CPU, but the process tree peaks at 450-500 MB (target < 400 MB);
+- slices of 8 MB instead of 4 MB: ~0.7 s less CPU before the shared strings were renumbered (which took most
+  of that gain), and the process tree peaks at 450-500 MB (target < 400 MB);
 - three workers on two cores: no faster;
 - a regular-expression cell reader instead of calamine: 110 ms a slice against calamine's 150 ms, but it would
   have to cover every valid spelling of the sheet XML that calamine reads: not worth the risk;
