@@ -308,6 +308,8 @@ def _new_indices(count: int) -> list[bytes]:
     if have < count:
         _NEW_INDICES.extend(_S_PREFIX + b"%d" % i for i in range(have, count))
     return _NEW_INDICES[:count]
+
+
 # parts a slice's workbook does without: other sheets, drawings, pivot caches, comments … (only the workbook,
 # its relationships, styles, theme and shared strings matter for reading cell values)
 _SKIPPED_PARTS = re.compile(r"(^|/)(worksheets|chartsheets|dialogsheets|macrosheets|drawings|charts|media|pivotcache|"
