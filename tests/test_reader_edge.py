@@ -318,3 +318,20 @@ def test_renumbered_shared_strings_read_as_the_whole_table(tmp_path, config, mon
     quoted = bodies[-1].replace(b't="s"', b"t='s'", 1)
     assert slices._renumbered(beyond) is None and slices._renumbered(quoted) is None
     assert slices.rows(quoted) == renumbered[-1]
+
+
+@pytest.mark.parametrize("sst", [
+    b'<?xml version="1.0"?><sst count="3"><si><t>a</t></si><si><t></t></si><si><r><t>b</t></r></si></sst>',
+    b'<sst><si><t>a</t></si><si/><si><t>c</t></si></sst>',  # an empty entry written <si/>
+    b'<sst><si><t>a</t></si><si xml:space="preserve"><t> b</t></si><si><t>c</t></si></sst>',
+    b'<x:sst xmlns:x="s"><x:si><x:t>a</x:t></x:si><x:si><x:t>b</x:t></x:si></x:sst>',
+    b'<sst><si><t>&lt;si&gt;</t></si><si><t>\xe4\xb8\xad</t></si></sst>',
+])
+def test_entry_offsets_match_the_expression_on_every_spelling(sst):
+    """Where each shared-string entry starts: the split of plain <si> entries gives what the regular
+    expression finds, and any other spelling falls back to the expression."""
+    from toolkit.adapters.table import _SI, _entry_offsets
+
+    expected = [m.start() for m in _SI.finditer(sst)]
+    assert list(_entry_offsets(sst, _SI.search(sst))) == expected
+    assert len(expected) >= 2
