@@ -87,6 +87,29 @@ def test_registered_three_years(intake_file, config, reg_date, ref, rule):
     assert rules_of(report) == ([rule] if rule else [])
 
 
+def test_years_completed_is_the_anniversary_rule_for_every_pair_of_days():
+    """Whole years by (month, day) against the rule it stands for (the anniversary made with add_years and
+    compared): every start day of 1999-2001 (2000 a leap year) and 1900 (not one), on every day of 2023,
+    2024 and 2100, and either side of 29 February."""
+    from toolkit.core.dates import add_years, years_completed
+
+    def reference(start: date, on: date) -> int:
+        years = on.year - start.year
+        return years - 1 if add_years(start, years) > on else years
+
+    def days(first: date, last: date) -> list[date]:
+        return [date.fromordinal(n) for n in range(first.toordinal(), last.toordinal() + 1)]
+
+    starts = days(date(1999, 1, 1), date(2001, 12, 31)) + days(date(1900, 2, 20), date(1900, 3, 5))
+    ons = [*days(date(2023, 1, 1), date(2024, 12, 31))[::3], *days(date(2024, 2, 26), date(2024, 3, 2)),
+           *days(date(2023, 2, 26), date(2023, 3, 2)), *days(date(2100, 2, 26), date(2100, 3, 2)),
+           date(2000, 2, 28), date(2000, 2, 29), date(1999, 6, 1)]
+    mismatches = [(s, o) for s in starts for o in ons if years_completed(s, o) != reference(s, o)]
+    assert mismatches == []
+    assert years_completed(date(2020, 2, 29), date(2023, 2, 28)) == 3  # the month-end rule
+    assert years_completed(date(2020, 2, 29), date(2024, 2, 28)) == 3  # a leap year: the 29th exists
+
+
 @pytest.mark.parametrize(
     ("place", "rule"),
     [

@@ -464,7 +464,7 @@ def _instance(values: dict[str, Any], ctx: IntakeContext, lead_valid: bool, vali
     if lead_valid and "lead_uscc" in values:
         instance["lead_uscc_region"] = values["lead_uscc"][2:6]
     if "reg_date" in values:
-        instance["reg_years"] = int(years_completed(values["reg_date"], ctx.reference_date))
+        instance["reg_years"] = years_completed(values["reg_date"], ctx.reference_date)
     if "director_birth" in values:
         instance["director_age"] = age_on(values["director_birth"], ctx.reference_date)
     credits = values.get("partner_credit")
