@@ -335,3 +335,31 @@ def test_entry_offsets_match_the_expression_on_every_spelling(sst):
     expected = [m.start() for m in _SI.finditer(sst)]
     assert list(_entry_offsets(sst, _SI.search(sst))) == expected
     assert len(expected) >= 2
+
+
+def test_column_letters_are_openpyxls_for_every_column():
+    from openpyxl.utils import get_column_letter as openpyxl_letters
+
+    from toolkit.adapters.table import get_column_letter
+
+    assert [get_column_letter(i) for i in range(1, 18279)] == [openpyxl_letters(i) for i in range(1, 18279)]
+    for bad in (0, -1, 18279):
+        with pytest.raises(ValueError):
+            get_column_letter(bad)
+
+
+def test_validating_with_calamine_does_not_import_openpyxl(tmp_path, config_file):
+    """The calamine path (the usual one) reads, checks and reports without openpyxl (~80 ms of start-up)."""
+    path = write_intake(tmp_path / "申报.xlsx", [good_row(), good_row(center_name="石家庄市乙技术创新中心")])
+    code = ("import sys\n"
+            "from toolkit.cli.main import cli\n"
+            "try:\n"
+            "    cli(['validate', sys.argv[1], '--config', sys.argv[2], '--no-copy', '--json', sys.argv[3], '-q'])\n"
+            "except SystemExit as exc:\n"
+            "    assert exc.code in (0, 1), exc.code\n"
+            "print(sorted(m for m in sys.modules if m.split('.')[0] == 'openpyxl'))\n")
+    done = subprocess.run([sys.executable, "-c", code, str(path), str(config_file), str(tmp_path / "r.json")],
+                          capture_output=True, text=True, encoding="utf-8", env={**os.environ, "TIC_READER": "auto"})
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip().splitlines()[-1] == "[]"
+    assert len(json.loads((tmp_path / "r.json").read_text(encoding="utf-8"))["rows"]) == 2

@@ -70,6 +70,7 @@ import os
 import posixpath
 import stat
 import struct
+import sys
 import warnings
 import weakref
 import zipfile
@@ -81,9 +82,6 @@ from xml.etree.ElementTree import Element, ParseError
 
 import defusedxml
 import defusedxml.ElementTree
-import openpyxl
-import openpyxl.xml
-from openpyxl.utils.exceptions import InvalidFileException
 
 from toolkit.errors import InputFileError
 
@@ -95,7 +93,7 @@ __all__ = [
     "MAX_MEMBERS",
     "MAX_MEMBER_BYTES",
     "MAX_UNCOMPRESSED_BYTES",
-    "OPENPYXL_USES_DEFUSEDXML",
+    "OPENPYXL_USES_DEFUSEDXML",  # noqa: F822 - made when asked for (module __getattr__)
     "PROLOG_SCAN_BYTES",
     "RATIO_CHECK_FROM_BYTES",
     "READ_ERRORS",
@@ -136,9 +134,17 @@ MAX_INDEX_PART_BYTES = 16 * 1024**2
 PROLOG_SCAN_BYTES = 64 * 1024
 """How far into an XML part the root element must start; a longer prolog counts as an XML bomb."""
 
-OPENPYXL_USES_DEFUSEDXML: bool = bool(openpyxl.xml.DEFUSEDXML)
-"""True when openpyxl parses sheets and shared strings with defusedxml (it is installed and
-``OPENPYXL_DEFUSEDXML`` is not set to False)."""
+# OPENPYXL_USES_DEFUSEDXML (see __getattr__): True when openpyxl parses sheets and shared strings with
+# defusedxml (it is installed and ``OPENPYXL_DEFUSEDXML`` is not set to False). openpyxl is imported only
+# where it reads a workbook: its import takes ~80 ms that the calamine path and most commands do without.
+
+
+def __getattr__(name: str) -> Any:
+    if name == "OPENPYXL_USES_DEFUSEDXML":
+        import openpyxl.xml
+
+        return bool(openpyxl.xml.DEFUSEDXML)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 _OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 _ENCRYPTED_PACKAGE = "EncryptedPackage".encode("utf-16-le")
@@ -169,9 +175,14 @@ READ_ERRORS: tuple[type[BaseException], ...] = (
     NotImplementedError,
     RuntimeError,
     MemoryError,
-    InvalidFileException,
 )
-"""What reading a workbook can raise because of the file (for :func:`reading_errors`)."""
+"""What reading a workbook can raise because of the file (for :func:`reading_errors`), with openpyxl's
+``InvalidFileException`` once openpyxl is imported (:func:`_read_errors`; nothing raises it before)."""
+
+
+def _read_errors() -> tuple[type[BaseException], ...]:
+    exceptions = sys.modules.get("openpyxl.utils.exceptions")
+    return READ_ERRORS if exceptions is None else (*READ_ERRORS, exceptions.InvalidFileException)
 
 
 # --------------------------------------------------------------------------- messages
@@ -367,6 +378,8 @@ def open_workbook(
     forgotten, the file is closed when the workbook is garbage-collected). openpyxl's own UserWarnings
     about unsupported features (data-validation extensions and the like) are silenced.
     """
+    import openpyxl
+
     path = Path(path)
     fh, _ = _checked_handle(path)
     try:
@@ -448,7 +461,9 @@ def reading_errors(path: str | Path) -> Iterator[None]:
         yield
     except InputFileError:
         raise
-    except READ_ERRORS as exc:
+    except Exception as exc:
+        if not isinstance(exc, _read_errors()):
+            raise
         raise input_error_from(path, exc) from exc
 
 
