@@ -138,7 +138,8 @@ _V_TAG = re.compile(rb"<(?:\w+:)?v>([^<]+)</(?:\w+:)?v>")
 def _formulas_without_value(data: bytes) -> set[str]:
     """A1 refs of formula cells in a piece of sheet XML that carry no cached value (a program wrote the file;
     Excel never computed it). ``data`` holds whole rows, every cell with its ``r=`` (see :func:`_numbered`)."""
-    if b"<f" not in data and b":f" not in data:
+    # no letter f at all (one memchr pass, ~0.2 ms for 4 MB; the usual slice): no <f, no :f (~6 ms)
+    if b"f" not in data or (b"<f" not in data and b":f" not in data):
         return set()
     out: set[str] = set()
     for m in _F_TAG.finditer(data):
@@ -164,7 +165,8 @@ _R_ATTR = re.compile(rb"\br=[\"']([A-Z]+)([0-9]+)[\"']")
 def _error_cells(data: bytes) -> dict[tuple[int, int], str]:
     """Error cells (``t="e"``: #N/A, #DIV/0! …) in a piece of sheet XML: (row, 0-based column) -> the error
     text, as openpyxl reads them (calamine reads them as empty)."""
-    if b't="e"' not in data and (b"'" not in data or b"t='e'" not in data):  # a quote: one fast memchr pass
+    # no letter e (one memchr pass), or no t="e" (~2.4 ms for 4 MB); a quote: one fast memchr pass
+    if b"e" not in data or (b't="e"' not in data and (b"'" not in data or b"t='e'" not in data)):
         return {}
     from openpyxl.utils import column_index_from_string
 
