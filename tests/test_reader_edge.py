@@ -363,3 +363,56 @@ def test_validating_with_calamine_does_not_import_openpyxl(tmp_path, config_file
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip().splitlines()[-1] == "[]"
     assert len(json.loads((tmp_path / "r.json").read_text(encoding="utf-8"))["rows"]) == 2
+
+
+def _json_of(report, tmp_path: Path, name: str) -> str:  # type: ignore[no-untyped-def]
+    dest = tmp_path / f"{name}.json"
+    write_reports_json([report], str(dest))
+    if hasattr(report, "close"):
+        report.close()
+    data = json.loads(dest.read_text(encoding="utf-8"))
+    del data["source"]  # the file's name and digest
+    return json.dumps(data, ensure_ascii=False, indent=1)
+
+
+@pytest.mark.parametrize("stray", [b"XFD1048576", b"AN1048576", b"XFD9", b"A1048576"])
+def test_a_stray_value_far_away_is_read_in_parts_not_as_one_huge_block(tmp_path, config, monkeypatch, stray):
+    """calamine allocates every cell between the first and the last: one value at XFD1048576 asked for
+    549 GB and aborted the process. The slice is read in blocks of whole rows instead: the same report as
+    the file without the stray value, in one process and in the worker pool, in a few seconds."""
+    import time
+
+    rows = many_rows(12)
+    plain = write_intake(tmp_path / "plain.xlsx", rows)
+    stray_file = write_intake(tmp_path / "stray.xlsx", rows)
+    cell = b'<c r="' + stray + b'" t="inlineStr"><is><t>x</t></is></c>'
+    row = b'<row r="' + re.sub(rb"[A-Z]", b"", stray) + b'">' + cell + b"</row>"
+    if stray == b"XFD9":  # in a row of the form, beyond its last column
+        rewrite_sheet(stray_file, lambda d: d.replace(b'</c></row><row r="10"', b"</c>" + cell + b'</row><row r="10"', 1))
+    else:
+        rewrite_sheet(stray_file, lambda d: d.replace(b"</sheetData>", row + b"</sheetData>", 1))
+    monkeypatch.setenv("TIC_READER", "calamine")
+    start = time.monotonic()
+    for workers, slice_bytes in ((1, None), (2, "700")):
+        if slice_bytes:
+            monkeypatch.setenv("TIC_SLICE_BYTES", slice_bytes)
+        expected = _json_of(validate_file(plain, config, keep_rows=False, workers=workers), tmp_path, "plain")
+        got = _json_of(validate_file(stray_file, config, keep_rows=False, workers=workers), tmp_path, "stray")
+        assert got == expected
+    assert time.monotonic() - start < 30
+
+
+def test_one_row_naming_cells_far_apart_is_one_sentence_and_the_batch_goes_on(tmp_path, config_file):
+    """A row whose own cells name rows a million apart cannot be read in parts: the file gets one sentence
+    naming the cell to delete (status 2) and the good file of the same run is still checked."""
+    good = write_intake(tmp_path / "好.xlsx", many_rows(3))
+    bad = write_intake(tmp_path / "坏.xlsx", many_rows(3))
+    rewrite_sheet(bad, lambda d: d.replace(b"</c></row>", b'</c><c r="XFD1048576"><v>1</v></c></row>', 1))
+    done = subprocess.run([sys.executable, "-m", "toolkit", "validate", str(bad), str(good), "--config", str(config_file),
+                           "--no-copy", "--json", str(tmp_path / "r.json")],
+                          capture_output=True, text=True, encoding="utf-8", env={**os.environ, "TIC_READER": "calamine"})
+    assert done.returncode == 2, done.stderr
+    assert "Traceback" not in done.stderr + done.stdout
+    assert "单元格 XFD1048576 与同一行其他内容相距太远" in done.stdout + done.stderr
+    reports = json.loads((tmp_path / "r.json").read_text(encoding="utf-8"))
+    assert [r["summary"]["rows"] for r in reports["reports"] if r["source"]["file"].endswith("好.xlsx")] == [3]
