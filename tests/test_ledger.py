@@ -22,6 +22,7 @@ from toolkit.adapters.ledger import (
     SCHEMA_VERSION,
     center_timeline,
     decide_cycle,
+    ledger_lock,
     lock_path,
     open_ledger,
     read_lock,
@@ -79,9 +80,8 @@ def child_env() -> dict[str, str]:
 # ------------------------------------------------------------------ schema and migrations
 
 
-def test_migrations_build_the_contract_schema_from_an_empty_file(tmp_path: Path) -> None:
+def test_migrations_build_the_contract_schema_from_nothing(tmp_path: Path) -> None:
     config = cfg(tmp_path)
-    config.ledger_path.write_bytes(b"")
     with open_ledger(config, command="test") as led:
         assert led.schema_version() == SCHEMA_VERSION == 2
         for table, cols in CONTRACT_COLUMNS.items():
@@ -105,6 +105,39 @@ def test_a_missing_ledger_is_created_for_writing_but_refused_for_reading(tmp_pat
     with open_ledger(config, command="write"):
         pass
     assert config.ledger_path.is_file()
+
+
+def test_an_emptied_or_vanished_ledger_is_refused_not_started_again(tmp_path: Path) -> None:
+    """A ledger of 0 bytes (an interrupted copy), or a missing one whose backups exist, would quietly become a
+    new empty ledger and 发文字号 would be given again: refused for writing and reading, naming the backup."""
+    config = cfg(tmp_path)
+    db = config.ledger_path
+    db.write_bytes(b"")
+    with pytest.raises(LedgerError, match="是空文件（0 字节）.*请找回原台账文件"):
+        with open_ledger(config, command="t"):
+            pass
+    assert db.stat().st_size == 0 and not lock_path(db).exists()
+    db.unlink()
+    with open_ledger(config, command="first"):  # no ledger, no backups: a new ledger
+        pass
+    with open_ledger(config, command="second"):  # backed up before writing
+        pass
+    newest = sorted((tmp_path / "台账备份").iterdir())[-1].name
+    db.write_bytes(b"")
+    for write in (True, False):
+        with pytest.raises(LedgerError, match=f"是空文件（0 字节）.*最近的一份是“{newest}”"):
+            with open_ledger(config, command="t", write=write):
+                pass
+    with pytest.raises(LedgerError, match="是空文件"):  # tic run holds the lock for the whole run
+        with ledger_lock(config, command="run"):
+            pass
+    assert not lock_path(db).exists()
+    db.unlink()
+    for write in (True, False):
+        with pytest.raises(LedgerError, match=f"找不到台账文件.*有它的备份（最近的一份是“{newest}”）"):
+            with open_ledger(config, command="t", write=write):
+                pass
+    assert not db.exists()
 
 
 def test_newer_foreign_and_broken_files_are_refused_untouched(tmp_path: Path) -> None:

@@ -24,7 +24,7 @@ from toolkit.adapters.atomic import write_text
 from toolkit.adapters.config_file import DEFAULT_NAME, load_config
 from toolkit.core.config import Config
 from toolkit.cycle import STATE_FILE, folder
-from toolkit.errors import LedgerLockedError, TicError
+from toolkit.errors import LedgerError, TicError
 
 CITY_WORKBOOK = "市局汇总.xlsx"
 
@@ -174,7 +174,7 @@ def run_cycle(cycle_dir: Path | str, *, dry_run: bool = False, config_path: Path
         with ledger_lock(config, command="run"):
             _run_steps(report, cycle, config, state, dry_run=False)
             state.save()
-    except LedgerLockedError as exc:
+    except LedgerError as exc:  # held by someone else, or emptied / gone (see open_ledger)
         report.fatal = str(exc)
     _write_logs(report, logs)
     return report

@@ -290,6 +290,7 @@ def ledger_lock(config: Config, *, command: str, path: Path | None = None) -> It
     _check_folder(db)
     _acquire(db, command)
     try:
+        _refuse_lost_ledger(db)
         yield db
     finally:
         _release(db)
@@ -414,6 +415,36 @@ def _check_folder(db: Path) -> None:
         raise LedgerError(f"台账所在的文件夹“{db.parent}”不存在，请检查配置项 ledger.path 或 --ledger。")
 
 
+def _backups_of(db: Path) -> list[Path]:
+    folder = db.parent / BACKUP_DIR
+    try:
+        return sorted(p for p in folder.iterdir()
+                      if p.is_file() and p.name.startswith(f"{db.stem}-") and p.name.endswith(db.suffix))
+    except OSError:
+        return []
+
+
+def _refuse_lost_ledger(db: Path) -> None:
+    """A ledger of 0 bytes, or a missing ledger that has backups, was emptied or moved (an interrupted copy, a
+    sync tool): SQLite would quietly start a new, empty ledger and give 发文字号 already used. Refused, with the
+    newest backup to restore."""
+    backups = _backups_of(db)
+    newest = f"最近的一份是“{backups[-1].name}”" if backups else ""
+    folder = db.parent / BACKUP_DIR
+    if db.is_file() and db.stat().st_size == 0:
+        if not backups:
+            raise LedgerError(
+                f"台账文件“{db}”是空文件（0 字节），可能在复制或同步时损坏，为免发文字号重复本次未使用它，"
+                "请找回原台账文件后重试（如确要新建台账，请先删除这个空文件）。")
+        raise LedgerError(
+            f"台账文件“{db}”是空文件（0 字节），可能在复制或同步时损坏，为免发文字号重复本次未使用它，"
+            f"请从“{folder}”中恢复备份（{newest}）：把它复制为“{db.name}”后重试。")
+    if not db.exists() and backups:
+        raise LedgerError(
+            f"找不到台账文件“{db}”，但“{folder}”中有它的备份（{newest}），台账可能被移走或删除，为免发文字号重复本次未新建台账，"
+            f"请把最近的备份复制为“{db.name}”后重试（如确要从头新建台账，请先把“{BACKUP_DIR}”文件夹移走）。")
+
+
 def _connect(db: Path) -> sqlite3.Connection:
     try:
         conn = sqlite3.connect(db, timeout=15, isolation_level=None)
@@ -488,6 +519,9 @@ def open_ledger(
         yield from _nested(active, command, write)
         return
     if not write or not create:
+        if db.is_file() and db.stat().st_size == 0 and (holder := read_lock(db)) is not None:
+            raise LedgerLockedError(locked_message(holder))  # being created by the holder: not yet written
+        _refuse_lost_ledger(db)
         if not db.is_file():
             raise LedgerError(f"找不到台账文件“{db}”：请先运行 tic ledger import 导入台账，或用 --ledger 指定台账位置。")
     if not write:
@@ -496,6 +530,7 @@ def open_ledger(
     _check_folder(db)
     _acquire(db, command)
     try:
+        _refuse_lost_ledger(db)  # under the lock: a first ledger being created by another is not yet written
         hold = _holds[_key(db)]
         conn = _connect(db)
         ledger = Ledger(conn, db, command, config)
