@@ -191,3 +191,34 @@ def test_resubmitting_says_it_replaced_the_earlier_file(tmp_path, config):
     src = write_intake(tmp_path / "again.xlsx", district_rows("长安区", "130102", 3))
     result = submit_file(src, "长安区", config, tmp_path / "inbox")
     assert result.replaced and result.target.name == "长安区-2026-申报汇总.xlsx"
+
+
+def test_submitting_for_another_district_is_refused_and_replaces_nothing(tmp_path, config):
+    """Rows that all name 长安区 submitted with --district 高新区 would be relabelled and replace 高新区's own
+    submission: refused in one sentence, nothing written; rows of both districts keep the warning."""
+    target = submit(tmp_path, config, "高新区", district_rows("高新区", "130171"))
+    before = folder_digest(tmp_path / "inbox")
+    src = write_intake(tmp_path / "长安区-原表.xlsx", district_rows("长安区", "130102"))
+    result = submit_file(src, "高新区", config, tmp_path / "inbox", allow_errors=True)
+    assert result.target is None and result.status == 1
+    assert "各行填写的县（市、区）为长安区，与 --district 指定的石家庄高新技术产业开发区不一致" in result.refused
+    assert folder_digest(tmp_path / "inbox") == before and target.exists()
+    mixed = district_rows("长安区", "130102", 2) + district_rows("高新区", "130171", 1)
+    result = submit_file(write_intake(tmp_path / "混合.xlsx", mixed), "长安区", config, tmp_path / "inbox2")
+    assert result.target is not None
+    assert any("表中有其他县（市、区）的申报（石家庄高新技术产业开发区）" in f.message for f in result.report.file_findings)
+
+
+def test_submitting_into_the_folder_of_the_original_never_overwrites_it(tmp_path, config):
+    folder = tmp_path / "same"
+    folder.mkdir()
+    src = write_intake(folder / "长安区-2026-申报汇总.xlsx", district_rows("长安区", "130102"))
+    digest = hashlib.sha256(src.read_bytes()).hexdigest()
+    runner = CliRunner()
+    config_file = tmp_path / "tic.toml"
+    config_file.write_text('[cycle]\nyear = 2026\nreference_date = 2026-03-31\n', encoding="utf-8")
+    done = runner.invoke(cli, ["submit", str(src), "--district", "长安区", "--out", str(folder), "--config",
+                               str(config_file), "--allow-errors"])
+    assert done.exit_code == 2, done.output
+    assert "它就是要报送的原文件，为免覆盖原文件未做任何处理" in done.output
+    assert hashlib.sha256(src.read_bytes()).hexdigest() == digest

@@ -79,9 +79,20 @@ def submit_file(path: Path | str, district: str, config: Config, out_dir: Path |
     name = divisions_for(config).district(district)
     if name is None:
         raise TicError(f"“{district}”不是石家庄市的县（市、区），请用 --district 写明区县名称（如 长安区、高新区）。")
+    target = out_dir / submission_name(name, config.year)
+    if target.exists() and path.exists() and target.resolve() == path.resolve():
+        raise TicError(f"报送文件将写入“{target}”，它就是要报送的原文件，为免覆盖原文件未做任何处理；"
+                       "请用 --out 指定另一个文件夹（如 01-区县报送）。")
     report = validate_file(path, config)
     result = SubmitResult(report=report, district=name)
     if report.fatal is not None:
+        return result
+    divisions = divisions_for(config)
+    stated = [divisions.district(str(v)) or str(v) for r in report.rows if (v := r.values.get("district"))]
+    if stated and name not in stated:
+        result.refused = (
+            f"“{path.name}”各行填写的县（市、区）为{'、'.join(sorted(set(stated)))}，与 --district 指定的{name}不一致，"
+            f"未生成报送文件（否则会替换{name}的报送）；请核对后用正确的 --district 重新报送。")
         return result
     errors = sum(r.verdict is Verdict.INELIGIBLE for r in report.rows)
     file_errors = [f for f in report.file_findings if f.severity is Severity.ERROR]
@@ -92,12 +103,11 @@ def submit_file(path: Path | str, district: str, config: Config, out_dir: Path |
             + "，未生成报送文件；请修改后重新校验，或确认无误后加 --allow-errors 报送（不符合的行会标明）。"
         )
         return result
-    others = {r.values.get("district") for r in report.rows} - {None, name}
+    others = set(stated) - {name}
     if others:
         report.file_findings.append(Finding.of(
             "DATA.STAMP", f"表中有其他县（市、区）的申报（{'、'.join(sorted(others))}），报送单位为{name}，请核实",
             severity="warning"))
-    target = out_dir / submission_name(name, config.year)
     if target.exists():
         result.replaced = _stamp_time(target) or "时间不详"
     write_submission(report, name, config, target)
