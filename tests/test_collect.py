@@ -15,6 +15,7 @@ from openpyxl import load_workbook
 from tests.conftest import good_row, write_intake
 from toolkit.cli.main import cli
 from toolkit.core.uscc import make_uscc
+from toolkit.errors import TicError
 from toolkit.submission import collect_folder, submit_file
 
 
@@ -222,3 +223,38 @@ def test_submitting_into_the_folder_of_the_original_never_overwrites_it(tmp_path
     assert done.exit_code == 2, done.output
     assert "它就是要报送的原文件，为免覆盖原文件未做任何处理" in done.output
     assert hashlib.sha256(src.read_bytes()).hexdigest() == digest
+
+
+def test_a_stamp_with_numbers_out_of_range_is_unreadable_not_a_crash(tmp_path, config):
+    """Row numbers and the year in 报送标记 written as 1E+400 (infinity) made collect stop with a traceback:
+    the stamp reads as missing and the other files are collected."""
+    import re
+    import zipfile
+
+    bad = submit(tmp_path, config, "长安区", district_rows("长安区", "130102"))
+    good = submit(tmp_path, config, "桥西区", district_rows("桥西区", "130104"))
+    member = f"xl/worksheets/sheet{load_workbook(bad).sheetnames.index('报送标记') + 1}.xml"
+    with zipfile.ZipFile(bad) as zin:
+        items = [(i.filename, zin.read(i.filename)) for i in zin.infolist()]
+    with zipfile.ZipFile(bad, "w", zipfile.ZIP_DEFLATED) as zout:
+        for name, data in items:
+            if name == member:
+                data, n = re.subn(rb'(<c r="[AB]\d+"[^>]*><v>)\d+(</v>)', rb"\g<1>1E+400\g<2>", data)
+                assert n >= 3
+            zout.writestr(name, data)
+    report = collect_folder(tmp_path / "inbox", config, tmp_path / "市局汇总.xlsx")
+    states = {f.rel: f.stamp_state for f in report.files}
+    assert states == {bad.name: "missing", good.name: "valid"}
+
+
+def test_other_files_in_the_inbox_are_named_not_silently_skipped(tmp_path, config):
+    target = submit(tmp_path, config, "长安区", district_rows("长安区", "130102"))
+    target.with_suffix(".json").write_text("{}", encoding="utf-8")  # submit's own report beside it: not named
+    (tmp_path / "inbox" / "说明.docx").write_bytes(b"PK\x03\x04 a letter")
+    report = collect_folder(tmp_path / "inbox", config, tmp_path / "市局汇总.xlsx")
+    named = [f.message for f in report.file_findings if "不是 Excel 工作簿" in f.message]
+    assert named == ["“说明.docx”不是 Excel 工作簿，未汇总"]
+    import pytest
+
+    with pytest.raises(TicError, match="是一个文件而不是文件夹"):
+        collect_folder(target, config, tmp_path / "x.xlsx")

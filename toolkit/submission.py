@@ -272,9 +272,10 @@ class CollectReport:
         }
 
 
-def find_workbooks(folder: Path, exclude: set[Path] = frozenset()) -> tuple[list[Path], list[Path]]:
-    """(workbooks, lock files) under ``folder``, sorted by relative path; outputs in ``exclude`` left out."""
-    found, locks = [], []
+def find_workbooks(folder: Path, exclude: set[Path] = frozenset()) -> tuple[list[Path], list[Path], list[Path]]:
+    """(workbooks, lock files, other files) under ``folder``, sorted by relative path; outputs in ``exclude``
+    left out, and the toolkit's own side files (JSON reports, annotated copies) not counted as others."""
+    found, locks, others = [], [], []
     for p in sorted(folder.rglob("*"), key=lambda q: q.relative_to(folder).as_posix()):
         if not p.is_file() or p.resolve() in exclude:
             continue
@@ -287,7 +288,9 @@ def find_workbooks(folder: Path, exclude: set[Path] = frozenset()) -> tuple[list
             found.append(p)
         elif p.suffix.lower() in (".xls", ".csv", ".et", ".ods"):
             found.append(p)  # reported as unreadable with the reason, never silently skipped
-    return found, locks
+        elif ".校验结果." not in p.name and not (p.suffix.lower() == ".json" and p.with_suffix(".xlsx").exists()):
+            others.append(p)
+    return found, locks, others
 
 
 def _check_stamp(item: CollectedFile, config: Config, keys: list[str]) -> None:
@@ -404,11 +407,16 @@ def _cross_duplicates(files: list[CollectedFile]) -> None:
 def collect_folder(folder: Path | str, config: Config, out_file: Path | str | None = None) -> CollectReport:
     """Check every district workbook under ``folder`` and merge them (never modifies anything in ``folder``)."""
     folder = Path(folder)
+    if folder.is_file():
+        raise TicError(f"“{folder}”是一个文件而不是文件夹，请指定存放各区县报送文件的文件夹（如 01-区县报送）。")
     if not folder.is_dir():
         raise TicError(f"找不到文件夹“{folder}”。")
     report = CollectReport(folder=folder, config=config)
     exclude = {Path(out_file).resolve()} if out_file else set()
-    paths, locks = find_workbooks(folder, exclude)
+    paths, locks, others = find_workbooks(folder, exclude)
+    for other in others:
+        report.file_findings.append(Finding.of(
+            "DATA.STAMP", f"“{other.relative_to(folder).as_posix()}”不是 Excel 工作簿，未汇总", severity="warning"))
     for lock in locks:
         report.file_findings.append(Finding.of(
             "DATA.STAMP", f"“{lock.relative_to(folder).as_posix()}”是 Excel 的临时锁文件，说明对应工作簿正被打开，"

@@ -11,6 +11,7 @@ signature: anyone with the toolkit can re-stamp a workbook.
 from __future__ import annotations
 
 import hashlib
+import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -115,7 +116,7 @@ def read_stamp(wb: Any) -> Stamp | None:
             in_rows = True
             continue
         if in_rows:
-            if isinstance(a, int | float) and isinstance(b, str):
+            if isinstance(a, int | float) and isinstance(b, str) and math.isfinite(a) and a == int(a):
                 row_hashes[int(a)] = b
         elif isinstance(a, str) and a in _LABELS:
             values[_LABELS[a]] = b
@@ -127,5 +128,5 @@ def read_stamp(wb: Any) -> Stamp | None:
             sha256=str(values["sha256"]), row_hashes=row_hashes,
             stamp_version=str(values.get("stamp_version", STAMP_VERSION)),
         )
-    except (KeyError, TypeError, ValueError):
+    except (KeyError, TypeError, ValueError, OverflowError):  # OverflowError: a number written as 1E+400
         return None
