@@ -142,3 +142,26 @@ def test_outputs_never_overwrite_inputs(tmp_path, config_file, intake_file):
         assert "未做任何处理" in result.output or "JSON 报告不能写入" in result.output
         assert digest(path) == before
     assert not (tmp_path / "city.xlsx").exists()
+
+
+def test_same_named_files_get_their_own_copies_and_copies_are_not_validated_again(tmp_path, config_file):
+    """Two 申报汇总表.xlsx of different folders into one --out: each its own copy (the second named by its
+    folder); running *.xlsx again skips the copies instead of making *.校验结果.校验结果.xlsx."""
+    from tests.conftest import write_intake
+
+    for name in ("长安区", "桥西区"):
+        (tmp_path / name).mkdir()
+    a = write_intake(tmp_path / "长安区" / "申报汇总表.xlsx", [good_row()])
+    b = write_intake(tmp_path / "桥西区" / "申报汇总表.xlsx", [good_row(sales=1500)])
+    out = tmp_path / "out"
+    result = CliRunner().invoke(cli, ["validate", str(a), str(b), "--config", str(config_file), "--out", str(out)])
+    assert result.exit_code == 1, result.output
+    assert sorted(p.name for p in out.iterdir()) == ["申报汇总表.校验结果.xlsx", "申报汇总表（桥西区）.校验结果.xlsx"]
+    second = load_workbook(out / "申报汇总表（桥西区）.校验结果.xlsx")["申报汇总"]
+    assert second["K4"].comment is not None  # the 1500 of 桥西区's file, not 长安区's copy again
+    again = CliRunner().invoke(cli, ["validate", *map(str, sorted(out.iterdir())), str(a), "--config",
+                                     str(config_file), "--out", str(out)])
+    assert again.exit_code == 0, again.output
+    assert again.output.count("是 tic 生成的校验结果副本，不是申报表，已跳过。") == 2
+    assert "（替换了此前的副本）" in again.output
+    assert sorted(p.name for p in out.iterdir()) == ["申报汇总表.校验结果.xlsx", "申报汇总表（桥西区）.校验结果.xlsx"]

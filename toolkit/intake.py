@@ -182,12 +182,12 @@ def count_by_severity(findings: list[Finding]) -> tuple[int, int]:
     return (sum(f.severity is Severity.ERROR for f in findings), sum(f.severity is Severity.WARNING for f in findings))
 
 
-def annotate_report(report: IntakeReport, out_dir: Path | None = None) -> Path:
-    """Write ``<name>.校验结果.xlsx`` for a validated workbook (beside it, or in ``out_dir``)."""
+def annotate_report(report: IntakeReport, out_dir: Path | None = None, target: Path | None = None) -> Path:
+    """Write ``<name>.校验结果.xlsx`` for a validated workbook (beside it, or in ``out_dir``; or ``target``)."""
     from toolkit.adapters.annotate import AnnotatedRow, annotated_name, write_annotated
 
     assert report.table is not None, "only a readable workbook can be annotated"
-    target = (out_dir or report.path.parent) / annotated_name(report.path)
+    target = target or (out_dir or report.path.parent) / annotated_name(report.path)
     s = report.summary
     lines = [
         f"申报汇总表校验结果：{report.path.name}",

@@ -44,7 +44,11 @@ def validate_cmd(files: tuple[Path, ...], config_path: Path | None, json_dest: s
     names = existing_center_names(config)
     reports = []
     worst = 0
+    written: set[Path] = set()
     for path in files:
+        if ".校验结果." in path.name:  # e.g. *.xlsx run again in the same folder
+            echo(err=json_dest == "-", message=f"“{path.name}”是 tic 生成的校验结果副本，不是申报表，已跳过。")
+            continue
         report = validate_file(path, config, existing_names=names, keep_rows=not no_copy)
         reports.append(report)
         status = report.status
@@ -52,15 +56,34 @@ def validate_cmd(files: tuple[Path, ...], config_path: Path | None, json_dest: s
             echo(line, err=json_dest == "-")
         if report.table is not None and not no_copy:
             try:
-                target = annotate_report(report, out_dir)
+                target = _copy_target(path, out_dir, written)
+                existed = target.exists()
+                annotate_report(report, target=target)
+                written.add(target.resolve())
                 if not quiet:
-                    echo(err=json_dest == "-", message=f"  已生成校验结果副本：{target}")
+                    echo(err=json_dest == "-", message=f"  已生成校验结果副本：{target}"
+                                                       + ("（替换了此前的副本）" if existed else ""))
             except OutputError as exc:
                 echo(f"  错误：{exc}", err=True)
                 status = 2
         worst = max(worst, status)
     write_reports_json(reports, json_dest)  # streamed: the same text as emit_json of their to_dict()
     raise SystemExit(worst)
+
+
+def _copy_target(path: Path, out_dir: Path | None, written: set[Path]) -> Path:
+    """``<name>.校验结果.xlsx``; when another file of this run already wrote that name (two 申报汇总表.xlsx of
+    different folders into one --out), the name of the file's folder is added: ``申报汇总表（长安区）.校验结果.xlsx``."""
+    from toolkit.adapters.annotate import annotated_name
+
+    folder = out_dir or path.parent
+    target = folder / annotated_name(path)
+    n = 1
+    while target.resolve() in written:
+        n += 1
+        label = path.resolve().parent.name + ("" if n == 2 else f"-{n - 1}")
+        target = folder / annotated_name(path.with_name(f"{path.stem}（{label}）{path.suffix}"))
+    return target
 
 
 def register(group: click.Group) -> None:
