@@ -123,11 +123,29 @@ def test_template_intake(tmp_path, config_file):
 
 
 def test_init_writes_a_valid_commented_config(tmp_path):
-    result = CliRunner().invoke(cli, ["init", str(tmp_path)])
+    folder = tmp_path / "2026年度"
+    result = CliRunner().invoke(cli, ["init", str(folder)])
     assert result.exit_code == 0
-    cfg = load_config(tmp_path / "tic.toml")
+    cfg = load_config(folder / "tic.toml")
     assert cfg.year == 2026 and cfg.reference_date.isoformat() == "2026-03-31"
-    assert CliRunner().invoke(cli, ["init", str(tmp_path)]).exit_code == 2
+    assert CliRunner().invoke(cli, ["init", str(folder)]).exit_code == 2
+
+
+def test_init_takes_the_year_from_the_folder_or_the_date_and_refuses_a_bad_date(tmp_path):
+    """The year and the reference date agree (a --year alone moved only the year), a date written
+    2027/3/31 is read, and a date that does not exist is one sentence instead of a config that cannot load."""
+    cases = [(["2027年度"], (2027, "2027-03-31")),
+             (["周期甲", "--reference-date", "2027/3/31"], (2027, "2027-03-31")),
+             (["周期乙", "--year", "2028"], (2028, "2028-03-31")),
+             (["2029年度", "--reference-date", "2029年6月30日"], (2029, "2029-06-30"))]
+    for args, (year, reference) in cases:
+        result = CliRunner().invoke(cli, ["init", str(tmp_path / args[0]), *args[1:]])
+        assert result.exit_code == 0, result.output
+        cfg = load_config(tmp_path / args[0] / "tic.toml")
+        assert (cfg.year, cfg.reference_date.isoformat()) == (year, reference)
+    bad = CliRunner().invoke(cli, ["init", str(tmp_path / "2030年度"), "--reference-date", "2030-02-30"])
+    assert bad.exit_code == 2 and "基准日期“2030-02-30”不是有效的日期" in bad.output
+    assert not (tmp_path / "2030年度").exists()
 
 
 def test_outputs_never_overwrite_inputs(tmp_path, config_file, intake_file):
