@@ -16,7 +16,7 @@ README = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding=
 def test_command_has_help_and_is_in_readme(name):
     result = CliRunner().invoke(cli, [name, "--help"])
     assert result.exit_code == 0
-    assert "Usage:" in result.output
+    assert "用法：" in result.output
     assert f"tic {name}" in README, f"`tic {name}` is not documented in README.md"
 
 

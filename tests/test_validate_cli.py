@@ -183,3 +183,45 @@ def test_same_named_files_get_their_own_copies_and_copies_are_not_validated_agai
     assert again.output.count("是 tic 生成的校验结果副本，不是申报表，已跳过。") == 2
     assert "（替换了此前的副本）" in again.output
     assert sorted(p.name for p in out.iterdir()) == ["申报汇总表.校验结果.xlsx", "申报汇总表（桥西区）.校验结果.xlsx"]
+
+
+def test_a_very_long_name_gets_a_shortened_copy_and_os_errors_are_chinese(tmp_path, config_file):
+    from tests.conftest import write_intake
+
+    long_name = "石家庄市某某区科学技术局关于报送二〇二六年度市级技术创新中心申报材料的汇总表格" * 2 + ".xlsx"
+    path = write_intake(tmp_path / long_name, [good_row()])
+    result = CliRunner().invoke(cli, ["validate", str(path), "--config", str(config_file)])
+    assert result.exit_code == 0, result.output
+    copies = [p for p in tmp_path.iterdir() if ".校验结果." in p.name]
+    assert len(copies) == 1 and len(copies[0].name) <= 100 and copies[0].name.startswith("石家庄市某某区")
+    assert f"已生成校验结果副本：{copies[0]}" in result.output
+    # the copy's name taken by a folder: one Chinese sentence, no English strerror
+    short = write_intake(tmp_path / "长安区.xlsx", [good_row()])
+    (tmp_path / "长安区.校验结果.xlsx").mkdir()
+    result = CliRunner().invoke(cli, ["validate", str(short), "--config", str(config_file)])
+    assert result.exit_code == 2
+    assert "无法写入" in result.output and "已有同名的文件夹" in result.output
+    assert "Is a directory" not in result.output
+
+
+def test_usage_mistakes_and_help_are_in_chinese():
+    """A clerk who mistypes reads one Chinese sentence (click's own English words replaced)."""
+    runner = CliRunner()
+    cases = {
+        ("validate",): "错误：缺少参数 FILES...。",
+        ("valdiate", "x.xlsx"): "错误：没有命令“valdiate”，运行 tic --help 可查看全部命令。",
+        ("validate", "--quite", "x.xlsx"): "错误：没有选项 --quite（是否要输入其中之一：--out, --quiet？）",
+        ("submit", "x.xlsx"): "错误：缺少选项 --district。",
+        ("ledger", "change", "X", "--field", "主任", "--to", "a"):
+            "错误：--field 的取值有误：“主任”不是可选的值，可选：name, reg_place, director, other。",
+    }
+    for args, sentence in cases.items():
+        result = runner.invoke(cli, list(args), prog_name="tic")
+        assert result.exit_code == 2, (args, result.output)
+        lines = result.output.splitlines()
+        assert lines[0] == sentence, args
+        assert lines[1].startswith("用法：tic ") and "--help”可查看说明" in lines[1]
+        assert not any(w in result.output for w in ("Error", "Usage", "Try ", "No such", "Missing"))
+    text = runner.invoke(cli, ["validate", "--help"]).output
+    assert text.startswith("用法：") and "选项" in text and "显示本说明并退出。" in text
+    assert not any(w in text for w in ("Usage:", "Options:", "Show this message"))

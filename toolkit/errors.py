@@ -51,3 +51,26 @@ class LedgerLockedError(LedgerError):
 
 class TemplateError(TicError):
     """A Word template cannot be rendered."""
+
+
+def os_reason(exc: OSError) -> str:
+    """What an operating-system error means, in Chinese (never the English ``strerror``)."""
+    import errno
+
+    if getattr(exc, "winerror", None) in (206, 111):  # ERROR_FILENAME_EXCED_RANGE, ERROR_BUFFER_OVERFLOW
+        return "文件名或路径太长，请缩短文件名或换一个较短的文件夹"
+    reasons = {
+        errno.ENOENT: "文件或文件夹不存在",
+        errno.EACCES: "没有权限，或文件正被其他程序打开",
+        errno.EPERM: "没有权限，或文件正被其他程序打开",
+        errno.EISDIR: "已有同名的文件夹",
+        errno.ENOTDIR: "路径中有一段是文件而不是文件夹",
+        errno.ENAMETOOLONG: "文件名或路径太长，请缩短文件名或换一个较短的文件夹",
+        errno.ENOSPC: "磁盘空间不足",
+        errno.EROFS: "磁盘或文件夹是只读的",
+        errno.EEXIST: "已有同名的文件",
+        errno.EINVAL: "文件名中有系统不允许的字符",
+        errno.EIO: "读写出错，网络盘可能已断开",
+    }
+    reason = reasons.get(exc.errno) if exc.errno is not None else None
+    return reason or (f"系统错误 {exc.errno}" if exc.errno is not None else "系统错误")

@@ -46,10 +46,26 @@ class AnnotatedRow:
     label: str = ""  # e.g. the center name, shown in the findings list
 
 
+MAX_NAME_CHARS = 100
+"""Longest name of a copy: Windows paths on a share stay under 260 characters, Linux names under 255 bytes."""
+
+
 def annotated_name(source: Path, suffix: str = "校验结果") -> str:
-    """``长安区.xlsx`` → ``长安区.校验结果.xlsx`` (an .xlsm keeps its extension and macros)."""
+    """``长安区.xlsx`` → ``长安区.校验结果.xlsx`` (an .xlsm keeps its extension and macros). A very long name is
+    shortened, with six characters of its digest so that two long names stay apart."""
+    import hashlib
+
     ext = ".xlsm" if source.suffix.lower() == ".xlsm" else ".xlsx"
-    return f"{source.stem}.{suffix}{ext}"
+    stem = source.stem
+    name = f"{stem}.{suffix}{ext}"
+    if len(name) <= MAX_NAME_CHARS and len(name.encode("utf-8")) <= 240:
+        return name
+    digest = hashlib.sha256(stem.encode("utf-8")).hexdigest()[:6]
+    keep = stem
+    while keep and (len(f"{keep}-{digest}.{suffix}{ext}") > MAX_NAME_CHARS
+                    or len(f"{keep}-{digest}.{suffix}{ext}".encode()) > 240):
+        keep = keep[:-1]
+    return f"{keep}-{digest}.{suffix}{ext}"
 
 
 def _comment_text(findings: Sequence[Finding]) -> str:

@@ -9,7 +9,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import IO
 
-from toolkit.errors import OutputError
+from toolkit.errors import OutputError, os_reason
 
 
 def describe_os_error(path: Path, exc: OSError) -> str:
@@ -18,7 +18,7 @@ def describe_os_error(path: Path, exc: OSError) -> str:
         return f"无法写入“{path}”：文件可能正在 Excel/WPS 中打开或没有写权限，请关闭该文件后重试。"
     if getattr(exc, "errno", None) == 28:
         return f"无法写入“{path}”：磁盘空间不足。"
-    return f"无法写入“{path}”：{exc.strerror or exc}。"
+    return f"无法写入“{path}”：{os_reason(exc)}。"
 
 
 @contextlib.contextmanager

@@ -6,7 +6,7 @@ import tomllib
 from pathlib import Path
 
 from toolkit.core.config import Config, config_from_dict
-from toolkit.errors import ConfigError
+from toolkit.errors import ConfigError, os_reason
 
 DEFAULT_NAME = "tic.toml"
 
@@ -25,7 +25,7 @@ def load_config(path: Path | str) -> Config:
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(_toml_message(path, exc)) from None
     except OSError as exc:
-        raise ConfigError(f"无法读取配置文件“{path}”：{exc.strerror or exc}。") from None
+        raise ConfigError(f"无法读取配置文件“{path}”：{os_reason(exc)}。") from None
     return config_from_dict(data, base_dir=path.resolve().parent, source=path)
 
 

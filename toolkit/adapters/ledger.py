@@ -60,7 +60,7 @@ from toolkit.core.disposition import (
     format_total,
 )
 from toolkit.core.findings import rule_info
-from toolkit.errors import LedgerError, LedgerLockedError
+from toolkit.errors import LedgerError, LedgerLockedError, os_reason
 
 SCHEMA_VERSION = 2
 BACKUP_DIR = "台账备份"
@@ -254,7 +254,7 @@ def _acquire(db: Path, command: str) -> None:
                 raise LedgerLockedError(locked_message(read_lock(db) or {})) from None
             raise LedgerError(f"无法在“{db.parent}”中创建台账锁文件：没有写权限。") from None
         except OSError as exc:
-            raise LedgerError(f"无法创建台账锁文件“{lp}”：{exc.strerror or exc}。") from None
+            raise LedgerError(f"无法创建台账锁文件“{lp}”：{os_reason(exc)}。") from None
         try:
             os.write(fd, json.dumps(info, ensure_ascii=False).encode("utf-8"))
             with contextlib.suppress(OSError):
@@ -311,7 +311,7 @@ def unlock(config: Config, *, path: Path | None = None) -> str:
     except FileNotFoundError:
         return f"台账“{db}”当前没有被锁定，无需清除。"
     except OSError as exc:
-        raise LedgerError(f"无法删除台账锁文件“{lock_path(db)}”：{exc.strerror or exc}。") from None
+        raise LedgerError(f"无法删除台账锁文件“{lock_path(db)}”：{os_reason(exc)}。") from None
     message = f"已清除台账锁：原由 {user}（{host}）自 {when} 起持有（命令：{command}）。"
     if db.exists():
         with open_ledger(config, command="ledger unlock", path=db) as led:

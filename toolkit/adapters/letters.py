@@ -78,7 +78,7 @@ from toolkit.adapters.pdf import MISSING, convert_to_pdf, find_soffice
 from toolkit.adapters.xlstyle import defuse_formulas
 from toolkit.core.config import Config
 from toolkit.core.dates import format_zh
-from toolkit.errors import InputFileError, OutputError, TemplateError, TicError
+from toolkit.errors import InputFileError, OutputError, TemplateError, TicError, os_reason
 from toolkit.resources import templates_dir
 
 FIXED_ZIP_TIME = (1980, 1, 1, 0, 0, 0)
@@ -264,7 +264,7 @@ def check_template(path: Path | str, kind: str | None = None) -> tuple[list[str]
     try:
         data = path.read_bytes()
     except OSError as exc:
-        raise InputFileError(path, f"无法读取公文模板“{path}”：{exc.strerror or exc}。", reason="unreadable") from None
+        raise InputFileError(path, f"无法读取公文模板“{path}”：{os_reason(exc)}。", reason="unreadable") from None
     used = template_fields(data, name=path.name)
     provided = LETTER_FIELDS[kind]
     return sorted(used - provided), sorted(provided - used)
@@ -279,7 +279,7 @@ def load_template(kind: str, template_dir: Path | None = None) -> tuple[Path, by
             try:
                 return path, path.read_bytes()
             except OSError as exc:
-                raise TemplateError(f"无法读取公文模板“{path}”：{exc.strerror or exc}。") from None
+                raise TemplateError(f"无法读取公文模板“{path}”：{os_reason(exc)}。") from None
     raise TemplateError(f"找不到“{KIND_ZH.get(kind, kind)}”的公文模板 {kind}.docx（已查找：{'、'.join(map(str, candidates))}）。")
 
 
@@ -468,7 +468,7 @@ def _load_evaluation(evaluation: Path | str | Mapping[str, Any] | None) -> dict[
     try:
         data = json.loads(path.read_text(encoding="utf-8-sig"))
     except OSError as exc:
-        raise InputFileError(path, f"无法读取评估结果“{path}”：{exc.strerror or exc}。") from None
+        raise InputFileError(path, f"无法读取评估结果“{path}”：{os_reason(exc)}。") from None
     except ValueError:
         raise InputFileError(path, f"“{path}”不是有效的 JSON 文件（应为 tic evaluate --json 生成的评估结果）。",
                              reason="not-json") from None
@@ -542,7 +542,7 @@ def issue_letters(
     try:
         out_dir.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        raise OutputError(f"无法创建输出文件夹“{out_dir}”：{exc.strerror or exc}。") from None
+        raise OutputError(f"无法创建输出文件夹“{out_dir}”：{os_reason(exc)}。") from None
     try:
         with open_ledger(config, command="letters", path=db, create=False) as led:
             conn = led.conn

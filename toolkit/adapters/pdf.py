@@ -28,7 +28,7 @@ from pathlib import Path
 from xml.sax.saxutils import escape
 
 from toolkit.adapters.atomic import write_bytes
-from toolkit.errors import OutputError
+from toolkit.errors import OutputError, os_reason
 
 SERIF = "Noto Serif CJK SC"
 SANS = "Noto Sans CJK SC"
@@ -174,7 +174,7 @@ def _run_soffice(soffice: str, profile: str, batch: list[Path], out: Path, env: 
     except subprocess.TimeoutExpired:
         raise OutputError(f"LibreOffice 转换 PDF 超过 {timeout:.0f} 秒仍未完成，已中止；请稍后重试。") from None
     except OSError as exc:
-        raise OutputError(f"无法启动 LibreOffice（{soffice}）：{exc.strerror or exc}。") from None
+        raise OutputError(f"无法启动 LibreOffice（{soffice}）：{os_reason(exc)}。") from None
     if result.returncode != 0:
         detail = result.stderr.decode("utf-8", "replace").strip().splitlines()
         raise OutputError(

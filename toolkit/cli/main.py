@@ -8,7 +8,10 @@ import sys
 import click
 
 from toolkit import __version__
+from toolkit.cli import zh
 from toolkit.cli.common import make_console_safe
+
+zh.install()  # click's usage errors and help headings in Chinese (before the decorators below run)
 
 # Each module defines ``register(group)``. A command's module is imported only when that command runs, so
 # ``tic validate`` does not pay for docxtpl, jinja2 and sqlite (measured: -0.25 s of start-up).
