@@ -219,3 +219,23 @@ def test_a_run_that_cannot_start_still_leaves_a_log(tmp_path):
     assert report.status == 2 and report.fatal
     logs = list(folder(cycle, "logs").glob("运行-*.txt"))
     assert logs and "reference_date" in logs[0].read_text(encoding="utf-8-sig")
+
+
+def test_the_run_asks_for_decisions_only_while_some_are_missing(tmp_path):
+    """After a new submission the city workbook is made again with the decisions already typed in: the run
+    asks the clerk to fill 批准建设 only for the rows still without one."""
+    cycle, city = _cycle_with_decisions(tmp_path)
+    run_cycle(cycle)  # registers the two decisions
+    ask = "的“批准建设”列填写市局决定"
+    inbox = folder(cycle, "inbox")
+    config = load_config(cycle / "tic.toml")
+    # 长安区 submits again, the same application: every row of the new city workbook is decided
+    submit_file(write_intake(tmp_path / "a2.xlsx", [good_row()]), "长安区", config, inbox)
+    again = "\n".join(run_cycle(cycle).lines())
+    assert ask not in again
+    row = good_row(district="新华区", center_name="石家庄市丙技术创新中心", key_field="新材料",
+                   reg_place="石家庄市新华区中华北大街1号")
+    submitted = submit_file(write_intake(tmp_path / "c.xlsx", [row]), "新华区", config, inbox)
+    assert submitted.target is not None, submitted.refused
+    third = "\n".join(run_cycle(cycle).lines())
+    assert f"{ask}（尚有1项未填写）" in third

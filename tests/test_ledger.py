@@ -519,6 +519,7 @@ def test_row_problems_are_findings_with_sheet_and_cell_never_silent(tmp_path: Pa
     ev.append(["SJZTIC-2020-001", 2023, "参评", "良好", None])
     ev.append(["SJZTIC-2020-009", 2023, "参评", "合格", None])
     ev.append(["SJZTIC-2020-001", 2024, "缓评", "合格", None])
+    ev.append(["SJZTIC-2020-001", "二〇二〇", "参评", "合格", None])
     es = wb.create_sheet("事件")
     es.append(["中心编号", "条款", "发生日期", "说明", "依据文件"])
     es.append(["SJZTIC-2020-001", "第三十八条第（一）项", "2026-01-05", "未报年报", ""])
@@ -535,14 +536,17 @@ def test_row_problems_are_findings_with_sheet_and_cell_never_silent(tmp_path: Pa
         ("中心", "E4", "DATA.TYPE", "error"),
         ("评估记录", "D2", "DATA.TYPE", "error"),
         ("评估记录", "D4", "DATA.TYPE", "error"),
+        ("评估记录", "B5", "DATA.TYPE", "error"),
         ("事件", "B2", "DATA.TYPE", "error"),
         ("事件", "C3", "DATA.TYPE", "error"),
         ("年报", "B2", "DATA.TYPE", "error"),
         ("评估记录", "A3", "DATA.TYPE", "error"),
     ]
-    assert "不作为事件登记" in result.findings[5].message
+    assert "不作为事件登记" in result.findings[6].message
+    assert result.findings[5].message.startswith("评估年度“二〇二〇”")  # the sheet's own label (年报: 报告年度)
+    assert result.findings[8].message.startswith("报告年度“二〇二五”")
     assert result.counts["centers"] == {"new": 1, "updated": 0, "unchanged": 0, "rejected": 2}
-    assert result.counts["evaluations"]["rejected"] == 3 and result.status == 1
+    assert result.counts["evaluations"]["rejected"] == 4 and result.status == 1
 
 
 def test_a_workbook_without_the_center_sheet_is_refused(tmp_path: Path) -> None:

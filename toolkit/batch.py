@@ -253,7 +253,10 @@ def _run_steps(report: RunReport, cycle: Path, config: Config, state: _State, *,
                     step.attention.append(f"{s['review']} 项申报为“待核实”，请在“05-市局汇总/{CITY_WORKBOOK}”中查看问题说明。")
                 if s["unreadable"]:
                     step.attention.append(f"{s['unreadable']} 个报送文件无法读取，请联系相关区县重新报送。")
-                step.attention.append(f"请在“05-市局汇总/{CITY_WORKBOOK}”的“批准建设”列填写市局决定，保存后再次运行。")
+                undecided = sum(len(item.report.rows) for item in result.active) - result.kept_decisions
+                if undecided > 0:  # every row decided already (kept from the earlier workbook): nothing to ask
+                    step.attention.append(f"请在“05-市局汇总/{CITY_WORKBOOK}”的“批准建设”列填写市局决定"
+                                          f"（尚有{undecided}项未填写），保存后再次运行。")
                 state.mark(step.key, "inbox", inbox_digest)
 
             _guard(step, do_collect)

@@ -15,6 +15,7 @@ and the annual report workbook 年度报告汇总表 (blank / check).
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from collections import defaultdict
@@ -276,13 +277,26 @@ def _text(row: RawRow, key: str) -> str | None:
 _ALL_LABELS = {c.key: c.header for spec in SHEETS.values() for c in spec.columns}
 
 
+@functools.lru_cache(maxsize=64)
+def _labels_of(sheet: str) -> dict[str, str]:
+    """The labels of a sheet's own columns (``year`` is 评估年度 in 评估记录, 报告年度 in 年报), by the sheet's
+    name as the workbook spells it (a name or an alias of :data:`SHEETS`)."""
+    from toolkit.adapters.table import normalise_header
+
+    wanted = normalise_header(sheet)
+    for spec in SHEETS.values():
+        if wanted in {normalise_header(n) for n in (spec.name, *spec.aliases)}:
+            return {**_ALL_LABELS, **{c.key: c.header for c in spec.columns}}
+    return _ALL_LABELS
+
+
 class _RowReader:
     """Parses the cells of one row, collecting DATA.* findings with sheet and cell."""
 
     def __init__(self, table: Table, row: RawRow, findings: list[Finding]) -> None:
         self.table, self.row, self.findings = table, row, findings
         self.ok = True
-        self.labels = _ALL_LABELS
+        self.labels = _labels_of(table.sheet)
 
     def cell(self, key: str) -> str | None:
         return self.row.cells.get(key)
