@@ -37,7 +37,7 @@ from toolkit.adapters.letters import (
 from toolkit.adapters.pdf import convert_to_pdf
 from toolkit.cli.letters import letters_cmd
 from toolkit.core.config import Config, config_from_dict
-from toolkit.errors import OutputError, TemplateError
+from toolkit.errors import OutputError, TemplateError, TicError
 from toolkit.resources import templates_dir
 
 STAMP = "2026-03-01T10:00:00"
@@ -437,3 +437,10 @@ def test_speed_of_1000_letters_and_the_pdf_rate(tmp_path: Path) -> None:
         convert_to_pdf(files)
         seconds = time.perf_counter() - start
         print(f"200 PDFs (2 LibreOffice workers): {seconds:.1f} s, {200 / seconds:.1f} PDFs/s")
+
+
+def test_an_unknown_center_is_named_instead_of_issuing_nothing_quietly(cycle: Config, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    with pytest.raises(TicError, match=r"台账中没有中心编号\.\./X、SJZTIC-2099-001，未生成任何公文"):
+        issue_letters(cycle, out, center_ids=["SJZTIC-2099-001", "../x", "sjztic-2019-003"])
+    assert not any(out.glob("*.docx")) and letters_rows(cycle) == []

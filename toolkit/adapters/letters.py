@@ -548,6 +548,12 @@ def issue_letters(
             conn = led.conn
             if eval_report is None:
                 eval_report = _evaluation_from_ledger(conn, config)
+            if center_ids:
+                known = {r[0] for r in conn.execute("SELECT center_id FROM centers")}
+                unknown = sorted({c.strip().upper() for c in center_ids} - known)
+                if unknown:
+                    raise TicError(f"台账中没有中心编号{'、'.join(unknown)}，未生成任何公文；"
+                                   "请用 tic ledger show 核对编号（如 SJZTIC-2020-001）后重试。")
             plan = plan_letters(conn, config, wanted, evaluation=eval_report, center_ids=center_ids)
             for problem in plan.problems:  # a letter issued before needs no facts now: it is kept as it is
                 issued = None if reissue or problem.center_id is None else current_letter(
