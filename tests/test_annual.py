@@ -79,6 +79,18 @@ def test_late_report_message_names_both_dates() -> None:
 
 
 @pytest.mark.parametrize(("ref", "severity"), [(date(2026, 3, 31), "warning"), (date(2026, 4, 1), "error")])
+def test_a_late_report_is_an_error_only_when_the_reference_date_is_past_the_deadline(ref: date, severity: str) -> None:
+    """As tic decide reads A38.1: with the reference date on the deadline day a report dated later had not
+    been received and was not yet due; the row says so (a warning) instead of 视为未按时报送."""
+    f = check_row(Raw(good(submitted_on="2026-04-08")), cfg(ref)).findings[0]
+    assert (f.rule, f.severity.value) == ("A29.SUBMITTED", severity)
+    assert ("处置决定暂不按第三十八条第（一）项处理" in f.message) is (severity == "warning")
+    centers = [KnownCenter("B", "乙", approved_year=2020)]
+    issue = submission_issues(centers, {("B", 2025): date(2026, 4, 8)}, 2025, cfg(ref))[0].finding()
+    assert issue.severity.value == severity
+
+
+@pytest.mark.parametrize(("ref", "severity"), [(date(2026, 3, 31), "warning"), (date(2026, 4, 1), "error")])
 def test_not_submitted_is_an_error_only_after_the_deadline(ref: date, severity: str) -> None:
     result = check_row(Raw(good(submitted_on=None, tsc_members=None)), cfg(ref))
     assert [(f.rule, f.severity.value) for f in result.findings] == [("A29.SUBMITTED", severity)]

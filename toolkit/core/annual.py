@@ -276,9 +276,13 @@ def check_row(
             else:
                 add("A29.SUBMITTED", f"{year}年度报告尚未报送，截止日期为{format_zh(deadline)}",
                     "submitted_on", None, "warning")
-        elif submitted > deadline:
+        elif submitted > deadline and config.reference_date > deadline:
             add("A29.SUBMITTED", f"{year}年度报告于{format_zh(submitted)}报送，晚于截止日期{format_zh(deadline)}，"
                 "视为未按时报送", "submitted_on", submitted)
+        elif submitted > deadline:  # as tic decide reads it: on the reference date the report was not yet due
+            add("A29.SUBMITTED", f"{year}年度报告于{format_zh(submitted)}报送，晚于截止日期{format_zh(deadline)}，"
+                f"但基准日期{format_zh(config.reference_date)}尚未过截止日期，处置决定暂不按第三十八条第（一）项处理，"
+                "请核实报送日期或配置中的基准日期", "submitted_on", submitted, "warning")
         elif submitted < date(year, 1, 1):
             add("DATA.TYPE", f"报送日期{format_zh(submitted)}早于报告年度{year}年，请核实", "submitted_on",
                 submitted, "warning")
@@ -390,6 +394,7 @@ class SubmissionIssue:
     state: str  # missing | pending | late
     deadline: date
     submitted_on: date | None = None
+    reference_date: date | None = None  # late but the reference date not past the deadline: a warning
 
     @property
     def state_zh(self) -> str:
@@ -399,6 +404,10 @@ class SubmissionIssue:
         if self.state == "late" and self.submitted_on is not None:
             msg = (f"{self.center_id} {self.center_name}的{self.year}年度报告于{format_zh(self.submitted_on)}报送，"
                    f"晚于截止日期{format_zh(self.deadline)}")
+            if self.reference_date is not None and self.reference_date <= self.deadline:
+                msg += (f"，但基准日期{format_zh(self.reference_date)}尚未过截止日期，处置决定暂不按第三十八条第（一）项处理，"
+                        "请核实报送日期或配置中的基准日期")
+                return Finding.of("A29.SUBMITTED", msg, severity="warning", center_id=self.center_id)
             return Finding.of("A29.SUBMITTED", msg, center_id=self.center_id)
         if self.state == "pending":
             msg = (f"{self.center_id} {self.center_name}尚未报送{self.year}年度报告，"
@@ -441,7 +450,7 @@ def submission_issues(
             state = "late"
         else:
             continue
-        out.append(SubmissionIssue(c.center_id, c.name, year, state, deadline, when))
+        out.append(SubmissionIssue(c.center_id, c.name, year, state, deadline, when, config.reference_date))
     return out
 
 
