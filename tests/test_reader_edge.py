@@ -416,3 +416,37 @@ def test_one_row_naming_cells_far_apart_is_one_sentence_and_the_batch_goes_on(tm
     assert "单元格 XFD1048576 与同一行其他内容相距太远" in done.stdout + done.stderr
     reports = json.loads((tmp_path / "r.json").read_text(encoding="utf-8"))
     assert [r["summary"]["rows"] for r in reports["reports"] if r["source"]["file"].endswith("好.xlsx")] == [3]
+
+
+def test_an_application_below_the_notes_block_is_reported_not_lost(tmp_path, config, monkeypatch):
+    """Rows under 填表说明 are not read as applications (the notes' own lines are not rows), but one that
+    looks like an application (three or more of the form's cells filled) is named in a warning, in every
+    reader and with the notes in an earlier slice than the row."""
+    from openpyxl import load_workbook
+
+    path = write_intake(tmp_path / "notes.xlsx", many_rows(4))
+    wb = load_workbook(path)
+    ws = wb.active
+    ws.append(["填表说明：1. 金额单位为万元。"])
+    ws.append(["2. 日期按年-月-日填写。", "（续）"])
+    pasted = [c.value for c in ws[5]]
+    ws.append(pasted)
+    wb.save(path)
+    data = assert_same(json_texts(path, config, monkeypatch, tmp_path))
+    assert [r["row"] for r in data["rows"]] == [4, 5, 6, 7]
+    notes = [f for f in data["file_findings"] if "填表说明" in f["message"]]
+    assert [f["message"] for f in notes] == ["第10行位于“填表说明”之后，未作为申报读取；如是申报，请移到填表说明之前后重新提交"]
+    assert notes[0]["severity"] == "warning"
+
+
+def test_a_second_sheet_with_the_form_is_named_not_silently_left_out(tmp_path, config, monkeypatch):
+    from openpyxl import load_workbook
+
+    path = write_intake(tmp_path / "two.xlsx", many_rows(3))
+    wb = load_workbook(path)
+    wb.copy_worksheet(wb["申报汇总"]).title = "申报汇总（续）"
+    wb.save(path)
+    data = assert_same(json_texts(path, config, monkeypatch, tmp_path))
+    assert data["source"]["sheet"] == "申报汇总" and len(data["rows"]) == 3
+    named = [f["message"] for f in data["file_findings"] if "也有" in f["message"]]
+    assert named == ["工作表“申报汇总（续）”也有申报汇总表的表头，未读取（只校验“申报汇总”）；如其中也是申报，请并入“申报汇总”后重新提交"]

@@ -127,6 +127,16 @@ def header_findings(
     for cell, header in table.unknown_headers:
         out.append(Finding.of("DATA.HEADER", f"未识别的列“{header}”（{cell}），该列内容已保留但不参与校验",
                               severity="warning", cell=cell, sheet=table.sheet))
+    for other in table.other_form_sheets:
+        out.append(Finding.of(
+            "DATA.HEADER", f"工作表“{other}”也有申报汇总表的表头，未读取（只校验“{table.sheet}”）；"
+            f"如其中也是申报，请并入“{table.sheet}”后重新提交", severity="warning", sheet=other))
+    if table.after_notes:
+        shown = "、".join(f"第{n}行" for n in table.after_notes[:10]) + (
+            f"等{len(table.after_notes)}行" if len(table.after_notes) > 10 else "")
+        out.append(Finding.of(
+            "DATA.HEADER", f"{shown}位于“填表说明”之后，未作为申报读取；如是申报，请移到填表说明之前后重新提交",
+            severity="warning", sheet=table.sheet, rows=list(table.after_notes)))
     if table.template_version and table.template_version != form_version:
         out.append(Finding.of(
             "DATA.HEADER",
@@ -452,7 +462,7 @@ def _check_part_rows(part: Any, state: _CheckState, ctx: IntakeContext) -> tuple
     from toolkit.core.intake import _dup_keys
 
     try:
-        raws, ended = read_part(part, state.layout, state.slices, state.no_value)
+        raws, ended, after = read_part(part, state.layout, state.slices, state.no_value)
     except InputFileError as exc:  # its pickle would not round-trip: sent as data
         return ("error", str(exc), exc.reason)
     json_parts: list[bytes] = []
@@ -483,7 +493,9 @@ def _check_part_rows(part: Any, state: _CheckState, ctx: IntakeContext) -> tuple
             text_parts.append(text)
             text_lengths.append(len(text))
         infos.append((_CODE_OF_VERDICT[verdict], errors, warnings, _dup_keys(result)))
-    return ("ok", b"".join(json_parts), json_lengths, b"".join(text_parts), text_lengths, infos, needed, ended)
+    numbers = array("q", [r.row for r in raws])  # read as rows of the form: needed if an earlier part ended
+    return ("ok", b"".join(json_parts), json_lengths, b"".join(text_parts), text_lengths, infos, needed, ended,
+            after, numbers)
 
 
 def _worker_count(sheet_bytes: int, requested: int | None) -> int:
@@ -831,15 +843,19 @@ def _validate_streamed(path: Path, config: Config, existing_names: frozenset[str
                             layout=stream.layout, slices=stream.slices, no_value=stream.no_value)
         report.workers = _worker_count(stream.sheet_bytes, workers)
         results = _results(stream.parts, state, report.workers)
+        notes_seen = False
         try:
             for result in results:
                 if result[0] == "error":
                     raise InputFileError(path, result[1], reason=result[2])
-                _, json_blob, json_lengths, text_blob, text_lengths, infos, needed, ended = result
+                _, json_blob, json_lengths, text_blob, text_lengths, infos, needed, ended, after, numbers = result
+                if notes_seen:  # the whole part lies below the notes block
+                    table.after_notes += [*numbers, *after]
+                    continue
                 report._add(json_blob, json_lengths, text_blob, text_lengths, infos)
                 report.needed |= needed
-                if ended:
-                    break
+                table.after_notes += after
+                notes_seen = ended
             report._flush()  # a full disk shows here, not later while the report is read back
         finally:
             close = getattr(results, "close", None)

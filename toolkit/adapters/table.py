@@ -77,6 +77,9 @@ class Table:
     sheet_names: list[str] = field(default_factory=list)
     # a column header that appears twice: (the second one's cell, header, the cell of the column that is read)
     duplicate_headers: list[tuple[str, str, str]] = field(default_factory=list)
+    # rows below the 填表说明 block that look like applications: not read, reported (see RowLayout.build)
+    after_notes: list[int] = field(default_factory=list)
+    other_form_sheets: list[str] = field(default_factory=list)  # other sheets with the form's header: not read
 
     def cell_ref(self, key: str, row: int) -> str:
         return f"{get_column_letter(self.columns[key])}{row}"
@@ -817,12 +820,15 @@ class RowLayout:
     def build(
         self, numbered: Iterable[tuple[int, Sequence[Any]]], no_value: set[str] | frozenset[str] = frozenset(),
         *, clean: bool = True,
-    ) -> tuple[list[RawRow], bool]:
+    ) -> tuple[list[RawRow], bool, list[int]]:
         """The rows of the form among ``numbered`` (Excel row number, values from column A; an empty cell is
         None or ``""``); True as the second item when the 填表说明/notes block was reached (no row after it
-        belongs to the form). ``clean=False`` leaves blank text in ``values`` as it is instead of None (for
-        :func:`toolkit.core.intake.check_row`, which reads blank text as empty: saves a pass over every row)."""
+        belongs to the form), and the numbers of the rows after it that would have been read as rows of the
+        form (an application pasted below the notes: reported, never silently lost). ``clean=False`` leaves
+        blank text in ``values`` as it is instead of None (for :func:`toolkit.core.intake.check_row`, which
+        reads blank text as empty: saves a pass over every row)."""
         out: list[RawRow] = []
+        after: list[int] | None = None  # past the notes block: the rows that look like applications
         key_cols = self.key_cols
         keys = tuple(key for key, _ in key_cols)
         picks = [i for _, i in key_cols]
@@ -846,8 +852,9 @@ class RowLayout:
                 break
             if first is None:
                 continue
-            if isinstance(first, str) and _NOTES.match(first.strip()):
-                return out, True
+            if after is None and isinstance(first, str) and _NOTES.match(first.strip()):
+                after = []
+                continue
             n = len(values)
             if pick is not None and n > reach:
                 vals = dict(zip(keys, pick(values), strict=True))
@@ -863,6 +870,10 @@ class RowLayout:
             ):
                 # only extra columns hold something: not a row of the form
                 continue
+            if after is not None:  # a line of the notes fills one or two cells; an application, many
+                if sum(1 for k, v in vals.items() if k not in ignore and not is_blank(v)) >= 3:
+                    after.append(rnum)
+                continue
             out.append(
                 RawRow(
                     row=rnum,
@@ -873,7 +884,7 @@ class RowLayout:
                     if extra_cols else {},
                 )
             )
-        return out, False
+        return out, after is not None, after or []
 
 
 class Cells(Mapping[str, str]):
@@ -929,7 +940,7 @@ class TableStream:
 
 
 def read_part(part: Any, layout: RowLayout, slices: SheetSlices | None,
-              no_value: frozenset[str] = frozenset()) -> tuple[list[RawRow], bool]:
+              no_value: frozenset[str] = frozenset()) -> tuple[list[RawRow], bool, list[int]]:
     """The form's rows in one part of a :class:`TableStream` (see :meth:`RowLayout.build`)."""
     if isinstance(part, bytes):
         assert slices is not None
@@ -1054,13 +1065,17 @@ def _locate(
     order = sorted(book.sheetnames, key=lambda n: 0 if normalise_header(n) in wanted else 1)
     need = max(2, min(4, sum(1 for c in columns if c.required)))
     best: tuple[int, str, int, tuple[Any, ...]] | None = None
+    form_sheets: dict[str, int] = {}  # sheet -> its best header score: another full form is reported, not read
+    settled = False  # the sheet asked for by name was found: no other sheet replaces it
     for name in order:
         for idx, values in enumerate(book.rows(name, max_row=HEADER_SCAN_ROWS), start=1):
             score = _score_header_row(values, matcher)
-            if score >= need and (best is None or score > best[0]):
-                best = (score, name, idx, values)
+            if score >= need:
+                form_sheets[name] = max(score, form_sheets.get(name, 0))
+                if not settled and (best is None or score > best[0]):
+                    best = (score, name, idx, values)
         if best is not None and best[1] == name and normalise_header(name) in wanted:
-            break
+            settled = True
     if best is None:
         raise InputFileError(
             path,
@@ -1110,6 +1125,8 @@ def _locate(
         rows=[],
         template_version=book.template_version,
         sheet_names=list(book.sheetnames),
+        # most of the form's columns (a copy of the form, not a sheet of drop-down lists naming a few of them)
+        other_form_sheets=[n for n, score in form_sheets.items() if n != sheet and score * 5 >= best[0] * 4],
     )
     return table, layout
 
@@ -1132,18 +1149,22 @@ def _read(
         if table.sheet in book._whole:
             member = members.get(table.sheet)
             no_value = _formula_cells_without_value(path, member)
-            rows, _ = layout.build(book._whole[table.sheet], no_value)
+            rows, _, table.after_notes = layout.build(book._whole[table.sheet], no_value)
         else:
+            ended = False
             with _SheetXml(path, members[table.sheet]) as xml:
                 slices = book.slices(table.sheet, xml)
                 for body in xml.bodies(_slice_bytes()):
-                    part, ended = layout.build(slices.rows(body), _formulas_without_value(body))
+                    part, notes, after = layout.build(slices.rows(body), _formulas_without_value(body))
+                    if ended:  # a later slice: all of it is below the notes block
+                        table.after_notes += [r.row for r in part] + after
+                        continue
                     rows.extend(part)
-                    if ended:
-                        break
+                    table.after_notes += after
+                    ended = notes
         table.rows = rows
         return table
     no_value = _formula_cells_without_value(path, members.get(table.sheet))
     numbered = enumerate(book.rows(table.sheet, min_row=layout.first_row), start=layout.first_row)
-    table.rows, _ = layout.build(numbered, no_value)
+    table.rows, _, table.after_notes = layout.build(numbered, no_value)
     return table
