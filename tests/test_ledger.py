@@ -650,6 +650,39 @@ def test_register_gives_new_ids_once_and_is_idempotent(tmp_path: Path) -> None:
         "中心主任由“赵六”改为“钱七”"]
 
 
+def test_a_decision_changed_to_no_withdraws_the_registration_until_a_letter_names_it(tmp_path: Path) -> None:
+    """批准建设 changed from 是 to 否 after registering: the registration is taken back (its 认定批复 would
+    otherwise still be issued) and its number never given again; once a letter names the center the ledger
+    is left as it is and the row says which letter."""
+    from toolkit.core.uscc import make_uscc
+
+    config = cfg(tmp_path)
+    a, b = make_uscc("91130102MA0ABC01X"), make_uscc("91130102MA0ABC02X")
+    path = city_workbook(tmp_path / "全市汇总.xlsx", [city_row(1, "智能装备", a), city_row(2, "新材料应用", b)])
+    first = register_from_city_workbook(config, path)
+    assert [r.center_id for r in first.registered] == ["SJZTIC-2026-001", "SJZTIC-2026-002"]
+    city_workbook(path, [city_row(1, "智能装备", a), city_row(2, "新材料应用", b, approved="否")])
+    second = register_from_city_workbook(config, path)
+    assert [(r.row, r.center_id) for r in second.withdrawn] == [(4, "SJZTIC-2026-002")]
+    assert any("已撤回此前的登记SJZTIC-2026-002" in f.message for f in second.findings)
+    with open_ledger(config, command="t", write=False) as led:
+        assert led.center("SJZTIC-2026-002") is None
+        assert [r[0] for r in led.conn.execute("SELECT center_id FROM registrations")] == ["SJZTIC-2026-001"]
+    city_workbook(path, [city_row(1, "智能装备", a), city_row(2, "新材料应用", b)])
+    third = register_from_city_workbook(config, path)
+    assert [r.center_id for r in third.registered] == ["SJZTIC-2026-001", "SJZTIC-2026-003"]  # 002 not reused
+    with open_ledger(config, command="t") as led:
+        led.conn.execute("INSERT INTO letters (kind, center_id, cycle_year, prefix, doc_year, seq, doc_number, file,"
+                         " sha256, issued_at) VALUES ('approval', 'SJZTIC-2026-003', 2026, '石科字', 2026, 1,"
+                         " '石科字〔2026〕1号', 'a.docx', 'x', '2026-11-27T00:00:00')")
+    city_workbook(path, [city_row(1, "智能装备", a), city_row(2, "新材料应用", b, approved="否")])
+    fourth = register_from_city_workbook(config, path)
+    assert fourth.withdrawn == []
+    assert any("已印发公文（石科字〔2026〕1号），台账未改动" in f.message for f in fourth.findings)
+    with open_ledger(config, command="t", write=False) as led:
+        assert led.center("SJZTIC-2026-003") is not None
+
+
 def test_a_version_1_ledger_is_migrated_to_version_2(tmp_path: Path) -> None:
     """A ledger written by the first release gains the dimension scores column and keeps its rows."""
     from toolkit.adapters.ledger import MIGRATIONS

@@ -899,6 +899,7 @@ class RegisterResult:
     not_approved: int = 0
     undecided: int = 0
     findings: list[Finding] = field(default_factory=list)
+    withdrawn: list[Registered] = field(default_factory=list)  # registered earlier, now 否: taken back
 
     @property
     def status(self) -> int:
@@ -908,7 +909,8 @@ class RegisterResult:
         return {"report": "register", "schema_version": 1, "tool_version": __version__, "year": self.year,
                 "source": {"file": self.path.name},
                 "registered": [r.to_dict() for r in self.registered], "not_approved": self.not_approved,
-                "undecided": self.undecided, "findings": [f.to_dict() for f in self.findings]}
+                "undecided": self.undecided, "withdrawn": [r.to_dict() for r in self.withdrawn],
+                "findings": [f.to_dict() for f in self.findings]}
 
     def summary_lines(self) -> list[str]:
         new = [r for r in self.registered if r.new]
@@ -928,7 +930,9 @@ def _next_id(conn: Any, config: Config, taken: set[str]) -> str:
     seq = 1
     while True:
         cid = config.ledger.id_format.format(year=config.year, seq=seq)
-        if cid not in taken and conn.execute("SELECT 1 FROM centers WHERE center_id = ?", (cid,)).fetchone() is None:
+        if (cid not in taken and conn.execute("SELECT 1 FROM centers WHERE center_id = ?", (cid,)).fetchone() is None
+                and conn.execute("SELECT 1 FROM audit WHERE action = '撤回登记' AND detail LIKE ?",
+                                 (f"{cid} %",)).fetchone() is None):  # a withdrawn number is never given again
             return cid
         seq += 1
 
@@ -938,6 +942,7 @@ def register_from_city_workbook(config: Config, path: Path | str, *, ledger_path
     path = Path(path)
     table = read_table(path, REGISTER_COLUMNS, sheet_names=("汇总",), form_name="城市汇总表")
     result = RegisterResult(path=path, year=config.year)
+    declined: list[tuple[RawRow, tuple[str, str, str]]] = []  # 否 now: registered by an earlier run?
     for col in table.missing_columns:
         if col.required:
             result.findings.append(Finding.of(
@@ -957,6 +962,10 @@ def register_from_city_workbook(config: Config, path: Path | str, *, ledger_path
             continue
         if not approved:
             result.not_approved += 1
+            key = (normalise_uscc(clean_text(row.values.get("lead_uscc")) or ""),
+                   clean_text(row.values.get("key_field")), clean_text(row.values.get("center_name")))
+            if all(key):
+                declined.append((row, key))
             continue
         verdict = clean_text(row.values.get("verdict"))
         if verdict == "不符合":
@@ -1034,8 +1043,38 @@ def register_from_city_workbook(config: Config, path: Path | str, *, ledger_path
             done[key] = cid
             result.registered.append(Registered(row.row, cid, rec["name"], True))
             audits.append(("登记新认定中心", f"{cid} {rec['name']}（{path.name}第{row.row}行）"))
+        _withdraw(conn, config, table.sheet, declined, result, audits)
         led.audit_many(audits or [("登记新认定中心", "无新增")], input_file=path)
     return result
+
+
+def _withdraw(conn: Any, config: Config, sheet: str, declined: list[tuple[RawRow, tuple[str, str, str]]],
+              result: RegisterResult, audits: list[tuple[str, str]]) -> None:
+    """Rows now marked 否 whose center an earlier run of this cycle registered (the decision changed after
+    registering): the registration is withdrawn while no letter names the center (its 认定批复 would
+    otherwise still be issued); with a letter issued, nothing is changed and the row says which letter."""
+    for row, key in declined:
+        same = conn.execute("SELECT c.center_id FROM centers c JOIN registrations r ON r.center_id = c.center_id"
+                            " WHERE c.lead_uscc = ? AND c.key_field = ? AND c.name = ? AND r.cycle_year = ?",
+                            (*key, config.year)).fetchone()
+        if same is None:
+            continue
+        cid = same[0]
+        cell = row.cells.get("approved")
+        letter = conn.execute("SELECT doc_number FROM letters WHERE center_id = ? ORDER BY id LIMIT 1",
+                              (cid,)).fetchone()
+        if letter is not None:
+            result.findings.append(Finding.of(
+                "DATA.STAMP", f"该行批准建设改为“否”，但{cid}已登记并已印发公文（{letter[0]}），台账未改动；"
+                "如确不批准，请按公文作废程序处理后在台账中办理撤销", sheet=sheet, cell=cell, row=row.row))
+            continue
+        for table in ("dispositions", "registrations", "centers"):
+            conn.execute(f"DELETE FROM {table} WHERE center_id = ?", (cid,))
+        result.withdrawn.append(Registered(row.row, cid, key[2], False))
+        audits.append(("撤回登记", f"{cid} {key[2]}（批准建设改为“否”，尚未印发公文；编号不再使用）"))
+        result.findings.append(Finding.of(
+            "DATA.STAMP", f"该行批准建设改为“否”，已撤回此前的登记{cid}（尚未印发公文），该编号不再使用",
+            severity="warning", sheet=sheet, cell=cell, row=row.row))
 
 
 # --------------------------------------------------------------------------- annual reports
