@@ -199,3 +199,27 @@ def test_decide_is_refused_while_another_process_writes_and_the_file_stays_intac
     assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
     assert conn.execute("SELECT director FROM centers WHERE center_id = 'SJZTIC-2017-001'").fetchone()[0] == "并发测试"
     assert conn.execute("SELECT count(*) FROM dispositions").fetchone()[0] == 0
+
+
+def test_export_and_collect_never_overwrite_a_workbook_they_did_not_write(cycle: Path) -> None:
+    """A clerk's own workbook named as the output is refused in one sentence and left as it is; an earlier
+    export is replaced, and the message says so."""
+    import hashlib
+
+    run(cycle, "ledger", "import", str(SAMPLE))
+    notes = cycle / "我的笔记.xlsx"
+    wb = __import__("openpyxl").Workbook()
+    wb.active["A1"] = "我的笔记"
+    wb.save(notes)
+    digest = hashlib.sha256(notes.read_bytes()).hexdigest()
+    result = CliRunner().invoke(cli, ["ledger", "export", "-o", str(notes), "--config", str(cycle / "tic.toml")])
+    assert result.exit_code == 2 and "已存在，且不是此前导出的中心台账，为免覆盖未做任何处理" in result.output
+    inbox = cycle / "inbox"
+    inbox.mkdir()
+    result = CliRunner().invoke(cli, ["collect", str(inbox), "--out", str(notes), "--config", str(cycle / "tic.toml")])
+    assert result.exit_code == 2 and "已存在，且不是市局汇总表" in result.output
+    assert hashlib.sha256(notes.read_bytes()).hexdigest() == digest
+    out = cycle / "导出.xlsx"
+    code, first, _ = run(cycle, "ledger", "export", "-o", str(out))
+    code2, again, _ = run(cycle, "ledger", "export", "-o", str(out))
+    assert (code, code2) == (0, 0) and "替换了此前导出的文件" not in first and "替换了此前导出的文件" in again

@@ -14,6 +14,7 @@ from toolkit.cli.common import (
     guarded,
     json_option,
     quiet_option,
+    refuse_foreign_workbook,
     refuse_inputs_as_outputs,
     resolve_config,
 )
@@ -68,6 +69,7 @@ def collect_cmd(folder: Path, config_path: Path | None, out_file: Path, json_des
     查找跨区县重复申报，生成汇总工作簿（汇总、统计、问题清单）。FOLDER 中的文件不会被修改。"""
     refuse_inputs_as_outputs([out_file, json_dest], [folder])
     check_json_dest(json_dest)
+    refuse_foreign_workbook(out_file, {"汇总"}, "市局汇总表")
     config = resolve_config(config_path)
     report = collect_folder(folder, config, out_file)
     for line in collect_lines(report):

@@ -64,6 +64,23 @@ def refuse_inputs_as_outputs(outputs: Any, inputs: Any) -> None:
                                "为免覆盖原文件，未做任何处理；请换一个输出位置。")
 
 
+def refuse_foreign_workbook(path: Path, sheets: set[str], what: str) -> bool:
+    """An existing ``path`` that is not a workbook this command wrote (it lacks the ``sheets``) is never
+    overwritten: one sentence instead. True when an earlier output of the command is there (replaced)."""
+    if not path.exists():
+        return False
+    from toolkit.adapters.safety import sheet_xml_members
+    from toolkit.errors import InputFileError
+
+    try:
+        names = set(sheet_xml_members(path))
+    except InputFileError:
+        names = set()
+    if not sheets <= names:
+        raise TicError(f"“{path}”已存在，且不是{what}，为免覆盖未做任何处理；请换一个文件名或文件夹。")
+    return True
+
+
 def check_json_dest(dest: str | None) -> None:
     """Refuse a JSON destination that has a workbook's, letter's, config's or ledger's extension."""
     if dest and dest != "-" and Path(dest).suffix.lower() in _NOT_JSON:

@@ -7,7 +7,15 @@ from pathlib import Path
 
 import click
 
-from toolkit.cli.common import config_option, echo, emit_json, guarded, json_option, resolve_config
+from toolkit.cli.common import (
+    config_option,
+    echo,
+    emit_json,
+    guarded,
+    json_option,
+    refuse_foreign_workbook,
+    resolve_config,
+)
 from toolkit.core.config import Config
 from toolkit.core.values import ValueProblem, parse_date
 from toolkit.errors import ConfigError
@@ -69,9 +77,10 @@ def export_cmd(output: Path, config_path: Path | None, ledger_path: Path | None)
     from toolkit.adapters.ledger_workbook import export_ledger_workbook
 
     config = ledger_config(config_path, ledger_path, cycle=False)
+    replaced = refuse_foreign_workbook(output, {"中心", "评估记录", "事件", "年报"}, "此前导出的中心台账")
     counts = export_ledger_workbook(config, output, ledger_path=ledger_path)
     echo(f"已导出台账：{output}（中心{counts['centers']}个、评估记录{counts['evaluations']}条、"
-         f"事件{counts['events']}件、年报{counts['reports']}条）。")
+         f"事件{counts['events']}件、年报{counts['reports']}条）" + ("，替换了此前导出的文件。" if replaced else "。"))
 
 
 @ledger_group.command("show")
