@@ -396,3 +396,15 @@ def test_compact_drops_exactly_the_white_space_of_the_expression():
     spaces = "".join(chr(c) for c in range(sys.maxunicode + 1) if re.match(r"\s", chr(c)) or chr(c).isspace())
     for text in (spaces, f"石家庄市{spaces}甲　技术\u3000创新中心 ", "Ａ Ｂ\tＣ\n", "", "x"):
         assert compact(text) == re.sub(r"\s+", "", unicodedata.normalize("NFKC", text))
+
+
+def test_a_value_that_cannot_be_read_names_what_it_blocks(intake_file, config):
+    """rules.md: DATA.REQUIRED and DATA.TYPE both name what they block, in the compiled and the plain reader."""
+    from toolkit.core.intake import check_row
+
+    report = check(intake_file, config, fixed_staff="约五十人")
+    (f,) = report.rows[0].findings
+    assert (f.rule, f.message) == ("DATA.TYPE", "固定人员数“约五十人”应为数字，无法核验第十条第（四）项")
+    raw = report.table.rows[0]
+    slow = check_row(raw, _context(config), reference=True)
+    assert [x.message for x in slow.findings] == [f.message]

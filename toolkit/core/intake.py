@@ -501,7 +501,7 @@ def read_values(raw: RawRowLike, ctx: IntakeContext, add: Callable[..., None]) -
             else:
                 value, unit = parse(rv), None
         except ValueProblem as exc:
-            add("DATA.TYPE", f"{labels[key]}“{clean_text(rv)}”{exc}", key, rv)
+            add("DATA.TYPE", f"{labels[key]}“{clean_text(rv)}”{exc}{_blocked(spec)}", key, rv)
             continue
         if not value and isinstance(value, str | list):  # "" or []
             continue
@@ -550,7 +550,7 @@ def _field_code(i: int, spec: FieldSpec) -> list[str]:
     else:
         out.append(f"   x = P{i}(v)")
     out += ["  except ValueProblem as exc:",
-            f"   add('DATA.TYPE', L{i} + '“' + clean_text(v) + '”' + str(exc), {key}, v)",
+            f"   add('DATA.TYPE', L{i} + '“' + clean_text(v) + '”' + str(exc) + B{i}, {key}, v)",
             "  else:"]
     if t == _NUMBER:
         out += [f"   values[{key}] = x",
@@ -572,6 +572,11 @@ def _field_code(i: int, spec: FieldSpec) -> list[str]:
     return out
 
 
+def _blocked(spec: FieldSpec) -> str:
+    """What a value that cannot be read blocks, as DATA.REQUIRED names it (rules.md: both name it)."""
+    return f"，无法核验{spec.blocks}" if spec.blocks else ""
+
+
 def compile_value_reader(ctx: IntakeContext) -> Callable[[Callable[[str], Any], set[str], Callable[..., None]],
                                                           dict[str, Any]]:
     """:func:`read_values` as one function generated from the form's fields: no loop, no call per field
@@ -584,6 +589,7 @@ def compile_value_reader(ctx: IntakeContext) -> Callable[[Callable[[str], Any], 
     for i, (spec, _key, _is_number, parse, _unit_check) in enumerate(ctx._parsers):
         namespace[f"P{i}"] = parse
         namespace[f"L{i}"] = spec.label
+        namespace[f"B{i}"] = _blocked(spec)
         lines += _field_code(i, spec)
     lines.append(" return values")
     exec(compile("\n".join(lines), "<value reader>", "exec"), namespace)  # noqa: S102 - from our own schema
