@@ -225,3 +225,15 @@ def test_usage_mistakes_and_help_are_in_chinese():
     text = runner.invoke(cli, ["validate", "--help"]).output
     assert text.startswith("用法：") and "选项" in text and "显示本说明并退出。" in text
     assert not any(w in text for w in ("Usage:", "Options:", "Show this message"))
+
+
+def test_the_wrong_kind_of_workbook_is_one_sentence_not_a_finding_per_row(tmp_path, config_file):
+    """The annual-report workbook given to validate (and an intake workbook given to annual) shares a few
+    headers with the form; it was read as the form with a missing-column finding on every row (~330 lines)."""
+    from toolkit.resources import samples_dir
+
+    result = CliRunner().invoke(cli, ["validate", str(samples_dir() / "年度报告汇总表-2025.xlsx"), "--config",
+                                      str(config_file), "--no-copy"])
+    assert result.exit_code == 2
+    lines = [x for x in result.output.splitlines() if x.strip()]
+    assert len(lines) <= 3 and "看起来不是申报汇总表" in lines[0]

@@ -1106,6 +1106,18 @@ def _locate(
             unknown.append((f"{get_column_letter(idx)}{header_row}", label))
             extra_cols[idx] = label
     missing = [c for c in columns if c.key not in col_of]
+    required = [c for c in columns if c.required]
+    lacking = [c for c in required if c.key not in col_of]
+    if len(required) >= 3 and len(lacking) * 2 > len(required):
+        # a few headers in common (中心名称, 中心主任 …) but most of the form's required columns absent: another
+        # kind of workbook, not this form with a row of findings for every missing column on every row
+        names = "、".join(f"“{c.header}”" for c in lacking[:4]) + ("等" if len(lacking) > 4 else "")
+        raise InputFileError(
+            path,
+            f"文件“{path.name}”的工作表“{sheet}”缺少{form_name}的{len(lacking)}个必填列（{names}），"
+            f"看起来不是{form_name}，请确认提交的文件（可用 tic template 生成标准模板）。",
+            reason="no-form",
+        )
     letters = {key: get_column_letter(col) for key, col in col_of.items()}
     layout = RowLayout(
         first_row=header_row + 1,
