@@ -245,7 +245,7 @@ DUTIES = [
 
 def approval() -> str:
     parts = [
-        head("关于认定{{ center_name }}的批复", "{{ lead_name }}："),
+        head("{{ title }}", "{{ lead_name }}："),
         body(
             "你单位报送的石家庄市技术创新中心认定申请材料收悉。根据" + MEASURES + "，经{{ district_bureau }}审核推荐、"
             "市科学技术局形式审查、专家评审和社会公示，公示期间无异议，现批复如下："
@@ -273,7 +273,7 @@ def approval() -> str:
 
 def approval_notice() -> str:
     parts = [
-        head("关于认定{{ cycle_year }}年度石家庄市技术创新中心的通知", "各县（市、区）科技行政管理部门，各有关单位："),
+        head("{{ title }}", "各县（市、区）科技行政管理部门，各有关单位："),
         body(
             "根据" + MEASURES + "第十一条，经归口管理部门审核推荐、市科学技术局形式审查、专家评审和社会公示，"
             "公示期间无异议，现认定以下{{ count }}家技术创新中心为{{ cycle_year }}年度石家庄市技术创新中心，"
@@ -292,7 +292,7 @@ def approval_notice() -> str:
 
 def rectification() -> str:
     parts = [
-        head("关于{{ center_name }}限期整改的通知", "{{ lead_name }}："),
+        head("{{ title }}", "{{ lead_name }}："),
         body(
             "根据" + MEASURES + "第三十一条至第三十五条，我局组织开展了{{ evaluation_year }}年度石家庄市技术创新中心绩效评估。"
             "经专家评估，{{ center_name }}{{ score_text }}评估结果为“{{ grade }}”。{{ weak_text }}"
@@ -322,7 +322,7 @@ def rectification() -> str:
 
 def revocation() -> str:
     parts = [
-        head("关于撤销{{ center_name }}资格的通知", "{{ lead_name }}："),
+        head("{{ title }}", "{{ lead_name }}："),
         body(
             "根据" + MEASURES + "第三十八条，市科学技术局对技术创新中心实行动态管理。"
             "经核实，{{ center_name }}（中心编号：{{ center_id }}）存在以下情形："
@@ -348,7 +348,7 @@ def revocation() -> str:
 
 def reward() -> str:
     parts = [
-        head("关于对{{ center_name }}给予绩效奖励的通知", "{{ lead_name }}："),
+        head("{{ title }}", "{{ lead_name }}："),
         body(
             "根据" + MEASURES + "第三十一条至第三十五条，我局组织开展了{{ evaluation_year }}年度石家庄市技术创新中心绩效评估。"
             "经专家评估，{{ center_name }}{{ score_text }}评估结果为“{{ grade }}”。"
@@ -370,7 +370,7 @@ def reward() -> str:
 
 def retire() -> str:
     parts = [
-        head("关于不再保留{{ center_name }}的通知", "{{ lead_name }}："),
+        head("{{ title }}", "{{ lead_name }}："),
         body("经核实，{{ retire_fact }}。"),
         body(
             "根据" + MEASURES + "第二十八条，同一依托单位在相同领域、相同研发方向已被认定或晋升为国家级、省级技术创新中心的，"
@@ -387,7 +387,7 @@ def retire() -> str:
 
 def change() -> str:
     parts = [
-        head("关于同意{{ subject_name }}变更{{ change_field }}的批复", "{{ lead_name }}："),
+        head("{{ title }}", "{{ lead_name }}："),
         body(
             "你单位关于{{ subject_name }}变更{{ change_field }}的申请及佐证材料收悉。根据" + MEASURES + "第三十条，"
             "经{{ district_bureau }}审核，现批复如下："
@@ -403,7 +403,7 @@ def change() -> str:
 
 def reminder() -> str:
     parts = [
-        head("关于尽快报送{{ center_name }}{{ report_year }}年度报告的通知", "{{ lead_name }}："),
+        head("{{ title }}", "{{ lead_name }}："),
         body(
             "根据" + MEASURES + "第二十九条，技术创新中心实行年度报告制度，每年须上报年度报告，"
             "经归口管理部门审核后报市科学技术局备案。截至{{ as_of }}，我局尚未收到{{ center_name }}{{ report_year }}年度报告。"

@@ -14,7 +14,7 @@ import pytest
 from click.testing import CliRunner
 from lxml import etree
 
-from toolkit.adapters.letter_plan import KINDS, LETTER_FIELDS
+from toolkit.adapters.letter_plan import KINDS, LETTER_FIELDS, letter_title
 from toolkit.adapters.letters import check_template, render_letter, template_fields
 from toolkit.cli.letters import letters_cmd
 from toolkit.errors import TemplateError
@@ -61,8 +61,9 @@ ARTICLES = {
 
 
 def context(kind: str, **changes: Any) -> dict[str, Any]:
-    ctx = {k: SAMPLE[k] for k in LETTER_FIELDS[kind]}
+    ctx = {k: SAMPLE[k] for k in LETTER_FIELDS[kind] if k != "title"}
     ctx.update(changes)
+    ctx.setdefault("title", letter_title(kind, ctx))
     return ctx
 
 

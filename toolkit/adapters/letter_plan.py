@@ -29,6 +29,7 @@ from toolkit.core.config import Config
 from toolkit.core.dates import format_zh
 from toolkit.core.disposition import EVENT_RULES, CenterState, format_total, report_due
 from toolkit.core.findings import rule_info
+from toolkit.core.titles import CITY, SUFFIX, balanced, name_parts
 from toolkit.core.values import clean_text
 
 KINDS = ("approval", "approval_notice", "rectification", "revocation", "reward", "retire", "change", "reminder")
@@ -47,7 +48,7 @@ CHANGE_FIELD_ZH = {"name": "名称", "reg_place": "注册地", "director": "中�
 EN_PREFIX = "Shi Jiazhuang Technology Innovation Center of"
 CHINESE_NUMERALS = "一二三四五六七八九十"
 
-COMMON_FIELDS = frozenset({"doc_number", "issuer", "printer", "letter_date", "copy_to_text", "cycle_year"})
+COMMON_FIELDS = frozenset({"doc_number", "issuer", "printer", "letter_date", "copy_to_text", "cycle_year", "title"})
 CENTER_FIELDS = frozenset({
     "center_id", "center_name", "center_name_en", "name_en_clause", "lead_name", "partners_text",
     "district", "district_bureau", "key_field", "rd_direction", "director",
@@ -219,6 +220,24 @@ def pair_reasons(rules: list[str], reasons: list[str], event_counts: Mapping[str
 # ------------------------------------------------------------------ the plan
 
 
+def letter_title(kind: str, ctx: dict[str, Any]) -> str:
+    """The letter's title (标题), its lines broken between words (:func:`toolkit.core.titles.balanced`):
+    the templates print it as ``{{ title }}``, a line break where it has ``\n``."""
+    name = name_parts(str(ctx.get("center_name") or ""))
+    segments = {
+        "approval": ["关于认定", *name, "的批复"],
+        "approval_notice": ["关于认定", f"{ctx.get('cycle_year')}年度", CITY, SUFFIX, "的通知"],
+        "rectification": ["关于", *name, "限期整改", "的通知"],
+        "revocation": ["关于撤销", *name, "资格的通知"],
+        "reward": ["关于对", *name, "给予绩效奖励", "的通知"],
+        "retire": ["关于不再保留", *name, "的通知"],
+        "change": ["关于同意", *name_parts(str(ctx.get("subject_name") or "")), "变更", str(ctx.get("change_field") or ""),
+                   "的批复"],
+        "reminder": ["关于尽快报送", *name, f"{ctx.get('report_year')}年度报告", "的通知"],
+    }[kind]
+    return balanced(segments)
+
+
 class _Planner:
     def __init__(self, conn: sqlite3.Connection, config: Config, evaluation: Mapping[str, Any] | None,
                  center_ids: Collection[str] | None) -> None:
@@ -286,6 +305,7 @@ class _Planner:
             self.problem(kind, row["center_id"], f"{row['center_id']} {row['name']}：台账中缺少{'、'.join(missing)}，"
                          f"无法生成{KIND_ZH[kind]}（letters.md 要求写明），请补全台账后重新运行。")
             return
+        context["title"] = letter_title(kind, context)
         district = context.get("district") or None
         self.plan.letters.append(PlannedLetter(
             kind, row["center_id"], self.year, subject, context["center_name"], district, context,
@@ -313,6 +333,7 @@ class _Planner:
             ]
             ctx = self.common(list(self.config.letters.copy_to))
             ctx.update({"centers": centers, "count": len(centers)})
+            ctx["title"] = letter_title("approval_notice", ctx)
             districts = tuple(dict.fromkeys(c["district"] for c in centers if c["district"] != "—"))
             self.plan.letters.append(PlannedLetter("approval_notice", None, self.year, "", None, None, ctx, districts))
 
