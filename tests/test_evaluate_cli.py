@@ -61,7 +61,10 @@ def test_sample_exit_0_json_equals_library_and_input_untouched(sample: Path, con
     assert sha(sample) == before
     assert "共15个中心，定级13个（优秀3个、合格8个、不合格2个），回避剔除评分5条，错误0处，警告4处。" in result.stdout
     assert "第3名   SJZTIC-2021-001" in result.stdout and "85.0分  优秀" in result.stdout
-    assert "ZJ002（刘志远）→ SJZTIC-2017-001：A33.LEAD，按统一社会信用代码匹配，未申报，自动发现" in result.stdout
+    assert "ZJ002（刘志远）→ SJZTIC-2017-001：评估专家为依托单位人员（按统一社会信用代码匹配），未申报，自动发现" in result.stdout
+    recusals = result.stdout.split("回避剔除（第三十三条）：\n")[1].split("问题：")[0].splitlines()
+    assert len(recusals) == 5  # one line per excluded score, as the summary counts them
+    assert "A33." not in result.stdout and "SCORE." not in result.stdout and "DATA." not in result.stdout
     assert (out / "评估打分表-2026.评估结果.xlsx").is_file()
     report = json.loads((tmp_path / "r.json").read_text(encoding="utf-8"))
     assert report == json.loads(json.dumps(evaluate_file(sample, load_config(config_file)).to_dict()))
@@ -80,7 +83,7 @@ def test_score_error_exits_1(tmp_path: Path, config_file: Path) -> None:
     path = bad_scores(tmp_path)
     result = CliRunner().invoke(cli, ["evaluate", str(path), "--config", str(config_file), "-q"])
     assert result.exit_code == 1
-    assert "[错误] 专家打分!C4 SCORE.RANGE：专家E1对中心SJZTIC-2017-001的“组织管理”评分16超出0至15分的范围。" in result.stdout
+    assert "[错误] 专家打分!C4：专家E1对中心SJZTIC-2017-001的“组织管理”评分16超出0至15分的范围。" in result.stdout
     assert "共1个中心" not in result.stdout  # --quiet: problems only
 
 

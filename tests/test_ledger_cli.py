@@ -55,7 +55,7 @@ def test_decide_prints_a_chinese_summary_and_json_equal_to_the_library(cycle: Pa
     assert code == 0
     assert out.splitlines()[0] == ("2026年度处置决定（基准日期 2026年6月30日）：共17个中心，撤销2个、不再保留1个、"
                                    "限期整改0个、奖励0个、无需处置14个。")
-    assert "  撤销  SJZTIC-2022-002 石家庄市烘焙食品技术创新中心（A38.1.NO-REPORT、A38.3）" in out
+    assert "  撤销  SJZTIC-2022-002 石家庄市烘焙食品技术创新中心（第三十八条第（一）项、第三十八条第（三）项）" in out
     code, out, err = run(cycle, "decide", "--json", "-")
     assert code == 0 and "台账中的处置结果与上次相同，未作更改。" in err
     config = load_config(cycle / "tic.toml")

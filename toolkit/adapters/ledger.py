@@ -182,6 +182,20 @@ def _key(path: Path) -> str:
 # ------------------------------------------------------------------------ lock
 
 
+def articles_text(rules: Sequence[str]) -> str:
+    """Rule ids as the clerk reads them: their articles (第三十八条第（一）项、第（三）项 style is left to the
+    letters), each once, in order; a rule without an article by its title."""
+    from toolkit.core.findings import rule_info
+
+    out: list[str] = []
+    for rule in rules:
+        info = rule_info(rule)
+        text = info.get("article") or info.get("title") or rule
+        if text not in out:
+            out.append(text)
+    return "、".join(out)
+
+
 def lock_path(db: Path) -> Path:
     """The lock file beside the ledger: ``<db>.lock``."""
     return db.with_name(db.name + ".lock")
@@ -721,7 +735,7 @@ class Conflict:
     def sentence(self) -> str:
         return (f"{self.center_id} {self.center_name}：已按“{OUTCOME_ZH[self.kept.outcome]}”发文（{self.doc_number}），"
                 f"但按现有台账重新计算为“{OUTCOME_ZH[self.computed.outcome]}”"
-                f"（{'、'.join(self.computed.rules) or '无适用条款'}），台账中保留原处置，未作更改；"
+                f"（{articles_text(self.computed.rules) or '无适用条款'}），台账中保留原处置，未作更改；"
                 "如需更改，请先作废原公文。")
 
     def to_dict(self) -> dict[str, Any]:
@@ -769,11 +783,11 @@ class DispositionReport:
         for d in self.dispositions:
             if d.outcome == "none":
                 continue
-            lines.append(f"  {OUTCOME_ZH[d.outcome]}  {d.center_id} {d.center_name}（{'、'.join(d.rules)}）")
+            lines.append(f"  {OUTCOME_ZH[d.outcome]}  {d.center_id} {d.center_name}（{articles_text(d.rules)}）")
             for reason in d.reasons:
                 lines.append(f"      - {reason}")
             if d.other_rules:
-                lines.append(f"      （另适用{'、'.join(d.other_rules)}，按“撤销＞不再保留＞整改＞奖励”的顺序不再另行处理）")
+                lines.append(f"      （另适用{articles_text(d.other_rules)}，按“撤销＞不再保留＞整改＞奖励”的顺序不再另行处理）")
         for conflict in self.conflicts:
             lines.append("注意：" + conflict.sentence())
         if self.changes:
@@ -853,12 +867,12 @@ def decide_cycle(config: Config, *, ledger_path: Path | None = None) -> Disposit
                 )
                 if old_d is None:
                     if d.outcome != "none":
-                        changes.append(f"{d.center_id}：{OUTCOME_ZH[d.outcome]}（{'、'.join(d.rules)}）")
+                        changes.append(f"{d.center_id}：{OUTCOME_ZH[d.outcome]}（{articles_text(d.rules)}）")
                     audits.append(("写入处置", f"{d.center_id} {year}年：{d.outcome} {'、'.join(d.rules)}"))
                 else:
                     changes.append(f"{d.center_id}：处置由“{OUTCOME_ZH[old_d.outcome]}”"
-                                   f"（{'、'.join(old_d.rules) or '无'}）改为“{OUTCOME_ZH[d.outcome]}”"
-                                   f"（{'、'.join(d.rules) or '无'}）")
+                                   f"（{articles_text(old_d.rules) or '无'}）改为“{OUTCOME_ZH[d.outcome]}”"
+                                   f"（{articles_text(d.rules) or '无'}）")
                     audits.append(("更新处置", f"{d.center_id} {year}年：{old_d.outcome}→{d.outcome} "
                                    f"{'、'.join(d.rules)}"))
             # the center's status follows its disposition of this cycle

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -20,7 +21,7 @@ from toolkit.cli.common import (
 )
 from toolkit.core.config import Config
 from toolkit.core.evaluation import GRADES, EvaluationResult, round1
-from toolkit.core.findings import SEVERITY_ZH, Severity
+from toolkit.core.findings import SEVERITY_ZH, Severity, rule_info
 from toolkit.errors import InputFileError, LedgerError, OutputError
 
 
@@ -42,17 +43,23 @@ def terminal_lines(result: EvaluationResult, name: str, quiet: bool = False) -> 
             lines.append(f"  {rank:<5} {c.center.center_id}  {c.center.name}  {experts}  {total}  {grade}{remark}")
         exclusions = [ex for c in result.centers for ex in c.exclusions]
         if exclusions:
-            lines.append("回避剔除：")
-            for ex in exclusions:
-                declared = "已申请回避" if ex.declared else "未申报，自动发现"
-                how = ex.matched_by_zh if ex.rule == "A33.DECLARED" else f"按{ex.matched_by_zh}匹配"
-                lines.append(f"  {ex.expert_id}（{ex.expert_name}）→ {ex.center_id}：{ex.rule}，{how}，{declared}")
+            lines.append("回避剔除（第三十三条）：")
+            pairs: dict[tuple[str, str], list[Any]] = {}
+            for ex in exclusions:  # one line per excluded score, however many reasons
+                pairs.setdefault((ex.expert_id, ex.center_id), []).append(ex)
+            for (expert_id, center_id), reasons in pairs.items():
+                why = "；".join(
+                    f"{rule_info(ex.rule)['title']}（{ex.matched_by_zh if ex.rule == 'A33.DECLARED' else '按' + ex.matched_by_zh + '匹配'}）"
+                    for ex in reasons)
+                declared = "已申请回避" if any(ex.declared for ex in reasons) else "未申报，自动发现"
+                lines.append(f"  {expert_id}（{reasons[0].expert_name}）→ {center_id}：{why}，{declared}")
     problems = [f for f in result.all_findings() if f.severity is not Severity.INFO]
     if problems:
         lines.append("问题：")
         for f in problems:
             where = f"{f.sheet}!{f.cell} " if f.sheet and f.cell else (f"{f.sheet} " if f.sheet else "")
-            lines.append(f"  [{SEVERITY_ZH[f.severity]}] {where}{f.rule}：{f.sentence()}")
+            lines.append(f"  [{SEVERITY_ZH[f.severity]}] {where.rstrip()}：{f.sentence()}" if where else
+                         f"  [{SEVERITY_ZH[f.severity]}] {f.sentence()}")
     return lines
 
 
