@@ -650,6 +650,16 @@ def test_register_gives_new_ids_once_and_is_idempotent(tmp_path: Path) -> None:
         "中心主任由“赵六”改为“钱七”"]
 
 
+def test_decision_spellings() -> None:
+    from toolkit.adapters.ledger_workbook import parse_decision
+    from toolkit.core.values import ValueProblem
+
+    assert [parse_decision(v) for v in ("是", "√", "同意", " 批 准 ", "否", "不同意", "未批准", "×")] == [
+        True, True, True, True, False, False, False, False]
+    with pytest.raises(ValueProblem, match="也可写“同意”"):
+        parse_decision("待定")
+
+
 def test_a_decision_changed_to_no_withdraws_the_registration_until_a_letter_names_it(tmp_path: Path) -> None:
     """批准建设 changed from 是 to 否 after registering: the registration is taken back (its 认定批复 would
     otherwise still be issued) and its number never given again; once a letter names the center the ledger

@@ -119,7 +119,9 @@ def test_template_intake(tmp_path, config_file):
     sqrefs = {str(dv.sqref).split(":")[0][:-1]: dv for dv in ws.data_validations.dataValidation}
     assert any(dv.type == "list" for dv in sqrefs.values())
     again = CliRunner().invoke(cli, ["template", "intake", "-o", str(target), "--config", str(config_file)])
-    assert again.exit_code != 0 and "已存在" in again.output
+    assert again.exit_code == 2 and "已存在" in again.output
+    xls = CliRunner().invoke(cli, ["template", "intake", "-o", str(tmp_path / "表.xls"), "--config", str(config_file)])
+    assert xls.exit_code == 2 and "“表.xls”不是 .xlsx 文件名" in xls.output and not (tmp_path / "表.xls").exists()
 
 
 def test_init_writes_a_valid_commented_config(tmp_path):

@@ -926,6 +926,22 @@ class RegisterResult:
         return lines
 
 
+_DECISIONS = {"同意": True, "批准": True, "通过": True, "同意建设": True, "批准建设": True,
+              "不同意": False, "不批准": False, "未批准": False, "不通过": False, "未通过": False}
+
+
+def parse_decision(value: object) -> bool:
+    """批准建设 as the bureau writes it: 是/否 (and every spelling :func:`parse_bool` reads), or 同意 / 批准 /
+    通过 and 不同意 / 不批准 / 不通过."""
+    text = "".join(str(value).split())
+    if text in _DECISIONS:
+        return _DECISIONS[text]
+    try:
+        return parse_bool(value)
+    except ValueProblem:
+        raise ValueProblem("应为“是”或“否”（也可写“同意”或“不同意”）") from None
+
+
 def _next_id(conn: Any, config: Config, taken: set[str]) -> str:
     seq = 1
     while True:
@@ -954,7 +970,7 @@ def register_from_city_workbook(config: Config, path: Path | str, *, ledger_path
     for row in table.rows:
         r = _RowReader(table, row, result.findings)
         r.labels = _REGISTER_LABELS
-        approved = r.get("approved", parse_bool, what="该行未登记")
+        approved = r.get("approved", parse_decision, what="该行未登记")
         if approved is None:
             if not any(f.row == row.row for f in result.findings):
                 r.add("DATA.REQUIRED", "批准建设未填写（是/否），该行未登记", "approved", "warning")

@@ -64,9 +64,18 @@ def refuse_inputs_as_outputs(outputs: Any, inputs: Any) -> None:
                                "为免覆盖原文件，未做任何处理；请换一个输出位置。")
 
 
+def require_xlsx_name(path: Path) -> None:
+    """A workbook the toolkit writes is .xlsx: a name ending .xls (or anything else) would be an .xlsx that Excel
+    refuses to open under that name."""
+    if path.suffix.lower() not in (".xlsx", ".xlsm"):
+        raise TicError(f"“{path.name}”不是 .xlsx 文件名，生成的是 Excel 2007 及以上格式的工作簿，"
+                       f"请改用“{path.stem}.xlsx”这样的文件名。")
+
+
 def refuse_foreign_workbook(path: Path, sheets: set[str], what: str) -> bool:
     """An existing ``path`` that is not a workbook this command wrote (it lacks the ``sheets``) is never
     overwritten: one sentence instead. True when an earlier output of the command is there (replaced)."""
+    require_xlsx_name(path)
     if not path.exists():
         return False
     from toolkit.adapters.safety import sheet_xml_members

@@ -7,7 +7,8 @@ from pathlib import Path
 
 import click
 
-from toolkit.cli.common import config_option, echo, guarded, resolve_config
+from toolkit.cli.common import config_option, echo, guarded, require_xlsx_name, resolve_config
+from toolkit.errors import TicError
 
 # kind -> (module, function name, description). The function is called as f(path, config) and
 # writes the workbook atomically.
@@ -33,8 +34,9 @@ def template_cmd(kind: str, output: Path, config_path: Path | None) -> None:
     config = resolve_config(config_path) if (config_path or Path("tic.toml").exists()) else None
     module, func, desc = TEMPLATE_KINDS[kind]
     writer = getattr(importlib.import_module(module), func)
+    require_xlsx_name(output)
     if output.exists():
-        raise click.ClickException(f"文件“{output}”已存在，未覆盖；请换一个文件名。")
+        raise TicError(f"文件“{output}”已存在，未覆盖；请换一个文件名。")
     writer(output, config)
     echo(f"已生成空白{desc}：{output}")
 
