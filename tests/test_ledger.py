@@ -308,6 +308,43 @@ def test_a_stale_lock_is_cleared_by_unlock_saying_whose_it_was(tmp_path: Path) -
         assert led.conn.execute("SELECT detail FROM audit WHERE action = '清除台账锁'").fetchone()[0].startswith("已清除")
 
 
+def test_a_lock_left_by_a_dead_run_of_this_computer_is_cleared_and_said(tmp_path: Path) -> None:
+    """A run killed on this computer leaves its lock; the next command sees the process is gone, removes the
+    lock, audits it and says so (a lock of another computer, or of a live process, is never touched)."""
+    from click.testing import CliRunner
+
+    from toolkit.adapters.ledger import host_name
+    from toolkit.cli.main import cli
+
+    config = cfg(tmp_path)
+    with open_ledger(config, command="t"):
+        pass
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    holder = {"user": "zhangsan", "host": host_name(), "pid": dead.pid, "time": "2026-04-01T09:15:00",
+              "command": "run", "token": "x"}
+    lock_path(config.ledger_path).write_text(json.dumps(holder), encoding="utf-8")
+    (tmp_path / "tic.toml").write_text('[cycle]\nyear = 2026\nreference_date = 2026-06-30\n'
+                                       '[ledger]\npath = "tic-ledger.sqlite"\n', encoding="utf-8")
+    result = CliRunner().invoke(cli, ["decide", "--config", str(tmp_path / "tic.toml")])
+    assert result.exit_code == 0, result.output
+    assert "提示：已清除上次异常退出遗留的台账锁（原由 zhangsan 于 2026-04-01 09:15:00 运行“run”" in result.output
+    assert not lock_path(config.ledger_path).exists()
+    with open_ledger(config, command="t", write=False) as led:
+        rows = led.conn.execute("SELECT detail FROM audit WHERE action = '清除遗留锁'").fetchall()
+    assert len(rows) == 1 and f"进程 {dead.pid} 已不在运行" in rows[0][0]
+    live = {**holder, "host": "PC-07"}  # another computer: its processes cannot be seen from here
+    lock_path(config.ledger_path).write_text(json.dumps(live), encoding="utf-8")
+    with pytest.raises(LedgerLockedError):
+        with open_ledger(config, command="t"):
+            pass
+    mine = {**holder, "pid": os.getppid()}  # alive
+    lock_path(config.ledger_path).write_text(json.dumps(mine), encoding="utf-8")
+    with pytest.raises(LedgerLockedError):
+        with open_ledger(config, command="t"):
+            pass
+
+
 # ------------------------------------------------------------------ evaluations and decisions
 
 

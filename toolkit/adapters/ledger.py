@@ -260,7 +260,12 @@ def _acquire(db: Path, command: str) -> None:
         lp = lock_path(db)
         flags = os.O_CREAT | os.O_EXCL | os.O_WRONLY | getattr(os, "O_BINARY", 0)
         try:
-            fd = os.open(lp, flags)
+            try:
+                fd = os.open(lp, flags)
+            except FileExistsError:
+                if not _clear_if_stale(db):
+                    raise
+                fd = os.open(lp, flags)  # the holder had died on this computer: its lock is gone
         except FileExistsError:
             raise LedgerLockedError(locked_message(read_lock(db) or {})) from None
         except PermissionError:
@@ -276,6 +281,60 @@ def _acquire(db: Path, command: str) -> None:
         finally:
             os.close(fd)
         _holds[key] = _Hold(token=token, count=1)
+
+
+def process_alive(pid: int) -> bool | None:
+    """Whether process ``pid`` of this computer is running; None when it cannot be told. (Never
+    ``os.kill`` on Windows: there it ends the process.)"""
+    if pid <= 0:
+        return None
+    if os.name == "nt":
+        import ctypes
+
+        kernel32 = ctypes.windll.kernel32  # type: ignore[attr-defined]
+        handle = kernel32.OpenProcess(0x1000, False, pid)  # PROCESS_QUERY_LIMITED_INFORMATION
+        if not handle:
+            return False if kernel32.GetLastError() == 87 else None  # ERROR_INVALID_PARAMETER: no such process
+        try:
+            code = ctypes.c_ulong()
+            if not kernel32.GetExitCodeProcess(handle, ctypes.byref(code)):
+                return None
+            return code.value == 259  # STILL_ACTIVE
+        finally:
+            kernel32.CloseHandle(handle)
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    except OSError:
+        return None
+    return True
+
+
+def _clear_if_stale(db: Path) -> bool:
+    """Remove a lock left by a run of this computer that no longer runs (killed, power cut): True when
+    removed, after making sure the file is still that run's. A lock of another computer is never touched."""
+    holder = read_lock(db)
+    if not holder or holder.get("host") != host_name() or not isinstance(holder.get("pid"), int):
+        return False
+    if holder["pid"] == os.getpid() or process_alive(holder["pid"]) is not False:
+        return False
+    again = read_lock(db)
+    if again is None or again.get("token") != holder.get("token"):
+        return False
+    try:
+        lock_path(db).unlink()
+    except FileNotFoundError:
+        return True
+    except OSError:
+        return False
+    _stale_cleared.append(holder)
+    return True
+
+
+_stale_cleared: list[dict[str, Any]] = []  # locks of dead runs removed in this process (said by the CLI)
 
 
 def _release(db: Path) -> None:
@@ -561,6 +620,12 @@ def open_ledger(
             conn.close()
             raise
         hold.ledger = ledger
+        for holder in _stale_cleared:
+            if holder.setdefault("audited", False):
+                continue
+            holder["audited"] = True
+            ledger.audit("清除遗留锁", f"{holder.get('user')}（{holder.get('host')}）{holder.get('time')} 运行"
+                                  f"“{holder.get('command')}”留下的锁，进程 {holder.get('pid')} 已不在运行")
         try:
             yield ledger
             conn.execute("COMMIT")

@@ -118,7 +118,10 @@ def guarded(f: F) -> F:
     @functools.wraps(f)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
-            return f(*args, **kwargs)
+            try:
+                return f(*args, **kwargs)
+            finally:
+                _say_cleared_locks()
         except TicError as exc:
             ctx = click.get_current_context(silent=True)
             if ctx is not None and ctx.find_root().params.get("debug"):
@@ -127,6 +130,17 @@ def guarded(f: F) -> F:
             sys.exit(2)
 
     return wrapper  # type: ignore[return-value]
+
+
+def _say_cleared_locks() -> None:
+    """One sentence for each ledger lock of a dead run this command removed (see ledger._clear_if_stale)."""
+    ledger = sys.modules.get("toolkit.adapters.ledger")
+    cleared = getattr(ledger, "_stale_cleared", None)
+    while cleared:
+        holder = cleared.pop(0)
+        click.echo(f"提示：已清除上次异常退出遗留的台账锁（原由 {holder.get('user') or '未知用户'} 于"
+                   f" {str(holder.get('time') or '未知时间').replace('T', ' ')[:19]} 运行“{holder.get('command') or '未知'}”，"
+                   "该进程已不在运行）。", err=True)
 
 
 def make_console_safe() -> None:
