@@ -37,7 +37,7 @@ from toolkit.adapters.atomic import write_with
 from toolkit.adapters.ledger import file_sha256, now_text, open_ledger
 from toolkit.adapters.safety import open_workbook
 from toolkit.adapters.table import Column, RawRow, Table, normalise_header, read_table
-from toolkit.adapters.xlstyle import defuse_formulas
+from toolkit.adapters.xlstyle import defuse_formulas, print_fit
 from toolkit.core import annual as annual_core
 from toolkit.core.config import AnnualConfig, Config
 from toolkit.core.dates import format_zh
@@ -760,6 +760,7 @@ def _ledger_workbook(config: Config | None) -> tuple[Workbook, dict[str, Any], A
         for j, c in enumerate(cols, start=1):
             if c.key in _DATE_KEYS:
                 ws.column_dimensions[get_column_letter(j)].number_format = "yyyy-mm-dd"
+        print_fit(ws, 1, pages_wide=2 if len(cols) > 10 else 1)
         sheets[key] = ws
     lists = wb.create_sheet("下拉选项")
     lists.sheet_state = "hidden"
@@ -1360,6 +1361,7 @@ def write_annual_template(path: Path, config: Config | None = None, *, ledger_pa
                   [f.required or f.key in ("center_id", "year") for f in fields])
     ws.freeze_panes = f"C{header_row + 1}"
     ws.row_dimensions[header_row].height = 54
+    print_fit(ws, header_row, pages_wide=2)
     first, lastrow = header_row + 1, header_row + 500
     for j, f in enumerate(fields, start=1):
         if f.type == "bool":

@@ -75,7 +75,7 @@ from toolkit.adapters.letter_register import (
     sequence_gaps,
 )
 from toolkit.adapters.pdf import MISSING, convert_to_pdf, find_soffice
-from toolkit.adapters.xlstyle import defuse_formulas
+from toolkit.adapters.xlstyle import defuse_formulas, print_fit
 from toolkit.core.config import Config
 from toolkit.core.dates import format_zh
 from toolkit.errors import InputFileError, OutputError, TemplateError, TicError, os_reason
@@ -811,10 +811,11 @@ def write_manifest(path: Path, rows: list[dict[str, Any]]) -> None:
         ws.append([KIND_ZH.get(r["kind"], r["kind"]), r["center_id"] or "", r["center_name"] or "", r["district"] or "",
                    r["doc_number"], r["file"], r["pdf"] or "", r["sha256"], r["issued_at"].replace("T", " "),
                    "是" if r["new"] else "否", "已作废（已重新印发）" if r["superseded"] else "有效"])
-    for col, width in zip("ABCDEFGHIJK", (14, 18, 40, 14, 22, 60, 60, 66, 20, 10, 20), strict=True):
+    for col, width in zip("ABCDEFGHIJK", (14, 18, 40, 24, 22, 60, 60, 66, 20, 10, 20), strict=True):
         ws.column_dimensions[col].width = width
     ws.freeze_panes = "A2"
     ws.auto_filter.ref = f"A1:K{max(1, len(rows) + 1)}"
+    print_fit(ws, 1, pages_wide=2)
     defuse_formulas(wb)  # center names are data, never formulas
     write_with(path, lambda tmp: wb.save(tmp))
 

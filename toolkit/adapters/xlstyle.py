@@ -60,3 +60,15 @@ def defuse_formulas(wb) -> int:  # type: ignore[no-untyped-def]
                     cell.data_type = "s"
                     found += 1
     return found
+
+
+def print_fit(ws, header_row: int | None = 1, pages_wide: int = 1) -> None:  # type: ignore[no-untyped-def]
+    """Print setup for a list: A4 landscape, ``pages_wide`` pages across and as many down as it needs, the
+    header row repeated on every page (without it a wide sheet prints two or three columns a page)."""
+    ws.page_setup.paperSize = ws.PAPERSIZE_A4
+    ws.page_setup.orientation = "landscape"
+    ws.page_setup.fitToWidth = pages_wide
+    ws.page_setup.fitToHeight = 0
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    if header_row:
+        ws.print_title_rows = f"{header_row}:{header_row}"
