@@ -417,46 +417,48 @@ def bench_letters(res: Results, work: Path, count: int, pdf: bool) -> None:
 
 ANALYSIS = """## Why a target fails, and what would fix it
 
-The one target not met is the 2× of python-calamine's raw read. Measured on the realistic 100,000-row file with
-`TIC_WORKERS=1` (everything in one process, so the parts add up), CPU per row:
+The one target not met is the 2× of python-calamine's raw read (the stress mix, with ~2.9 findings a row, is
+further off: its extra time is making the findings — messages, JSON and terminal lines). Measured on the
+realistic 100,000-row file, CPU per row in one process (`/usr/bin/time` with `TIC_WORKERS=1`: 9.5 s, user 9.1 s;
+the parts below timed one by one over the file's 25 slices):
 
 | work | CPU per row |
 |---|---|
 | main process: decompressing the sheet, cutting it into slices of whole rows, checking every row and cell has its `r=` | ~6 µs |
-| each slice made a small workbook: its string cells renumbered against only the shared strings it uses (one C split, one lookup per cell), zipped | ~15 µs |
-| python-calamine reading the slices (its own whole-file read: ~22 µs a row, in one process, all in memory) | ~20 µs |
-| formula and error cells looked for, rows of the form built from the cells | ~7 µs |
-| the rules (`check_row`): the 39 values read by a function generated from the form's fields ~11 µs, 注册地 and dates ~5 µs, thresholds ~3 µs, USCC, phone, findings … | ~35 µs |
-| JSON and terminal text of the row, duplicate index, writing the report | ~10 µs |
+| each slice made a small workbook: its string cells renumbered against only the shared strings it uses, zipped | ~14 µs |
+| the extent of each slice's cells (one expression over the slice): a stray value at XFD1048576 made calamine allocate 549 GB and abort the process; a slice spanning more than 4,000,000 cells is read in parts | ~6 µs |
+| python-calamine reading the slices, error cells, rows assembled (its own whole-file read: ~20 µs a row, one process, all in memory) | ~17 µs |
+| rows of the form built from the cells | ~3 µs |
+| the rules (`check_row`): the 39 values read by a function generated from the form's fields, 注册地, dates, thresholds, USCC, phone, findings | ~28 µs |
+| JSON and terminal text of the row, duplicate index, results back to the main process, the report | ~9 µs |
 
-About 95 µs of CPU a row, ~11 s in one process (`TIC_WORKERS=1 tic validate … --no-copy`: 11.3 s, was 14.5 s at
-the start of this round). Two workers and the main process share the machine's two cores: 6.0-6.5 s in
-repeated runs here (the run above: its best of three).
-Two times calamine's read (~4.4 s) would need the whole at ~70 µs a row: reading in slices (which keeps memory
-flat) already costs ~40 µs, so the rules, the JSON and the report would have to fit in ~30 µs.
+About 90 µs of CPU a row. Two workers and the main process share the machine's two cores. Two times
+calamine's read (~4.1 s) would need the whole at ~65 µs a row: reading in slices (which keeps memory flat and
+lets two processes share the work) already costs ~45 µs, so the rules, the JSON and the report would have to
+fit in ~20 µs.
 
 Tried and measured, not kept:
-- compiling `toolkit/core/intake.py`, `values.py`, `dates.py`, `uscc.py` and `divisions.py` with mypyc: the rules
-  3.99 s → 3.74 s for 100,000 rows (within the noise: the time is in C calls — dict, str, Decimal — and in the
-  generated reader, not in interpreted loops), at the price of a C compiler on every clerk's PC;
-- slices of 8 MB instead of 4 MB: ~0.7 s less CPU before the shared strings were renumbered (which took most
-  of that gain), and the process tree peaks at 450-500 MB (target < 400 MB);
-- three workers on two cores: no faster;
-- a regular-expression cell reader instead of calamine: 110 ms a slice against calamine's 150 ms, but it would
-  have to cover every valid spelling of the sheet XML that calamine reads: not worth the risk;
-- a separate "clean row" check that hands rows with any finding to the full check: superseded by making the
-  full check fast for every row (one implementation).
+- the slices' string cells handed to calamine as text cells holding their index (`t="s"` → `t="str"`, one C
+  replace, no shared strings in the slice's workbook) and the entries they name decoded at once (one join,
+  one decode, one split; XML white space trimmed as calamine trims it): calamine 71 → 58 ms a slice, but the
+  decoding 41 ms — 3.43 → 3.52 s for all slices, no gain;
+- a regular-expression cell reader instead of calamine: finding the cells alone takes 34-41 ms of a 4 MB slice
+  (113,000 cells) before any value is converted or string decoded: no better than calamine, and it would have
+  to cover every spelling of the sheet XML that calamine reads;
+- compiling `toolkit/core` with mypyc (no gain: the time is in C calls — dict, str, Decimal — and in the
+  generated reader); slices of 8 MB (the process tree at 450-500 MB, target < 400 MB); three workers on two
+  cores (no faster); a separate "clean row" check (the full check made fast for every row instead).
+
+Kept this round: shared-string offsets by one split, one count and one accumulate (0.21 → 0.14 s before the
+workers start); whole years by (month, day) (0.58 → 0.13 µs a call, two a row); formula and error-cell scans
+that start with one memchr pass (6.5 → 0.14 ms and 2.4 → 0.14 ms a slice); `validate` without importing
+openpyxl on the calamine path (~70 ms of start-up). Against the session's start, alternating on the same file:
+5.50-5.75 s → 5.22-5.43 s before the safety check of the slices' extent was added (~0.3 s of CPU).
 
 What would close the gap: more cores (the pool takes one worker per core, up to 4, and the work splits evenly:
-an estimated ~3.5 s on four, not measured here), or the rules compiled to native code (a Rust or C extension: the regulation written a second
-time, in another language, and wheels to build for the clerks' Windows PCs), which we do not choose.
-
-Changes of this round, each checked against its reference on thousands of rows: the values of a row read by
-a function generated from the form's fields (check 6.1 s → 4.1 s of CPU per 100,000 rows); 注册地 by one lookup
-per name length; USCC by `bytes.translate`; required keys by (lead type, partners); the compiled schema check
-testing the usual types first; the slices' shared strings renumbered instead of padded with blank entries up to
-the highest index (calamine 2.7 s → 2.0 s, and less memory). The stress mix (2.9 findings a row) spends its
-extra time making the findings: messages, JSON and terminal lines.
+an estimated ~3.5 s on four, not measured here), or the rules and the slice reading compiled to native code
+(a Rust or C extension: the regulation written a second time, in another language, and wheels to build for
+the clerks' Windows PCs), which we do not choose.
 
 Letters (now passing): each template is prepared once per run (`toolkit/adapters/fastdocx.py`: docxtpl's
 `patch_xml` of the body, headers and footers and the Jinja compilation done once; every unchanged zip member
@@ -464,7 +466,7 @@ serialised and deflated once), so a letter costs its rendering, docxtpl's post-p
 `fix_tables`), one serialisation of `word/document.xml` and one zip: ~0.4 ms instead of ~6 ms, giving the same
 bytes as before. Numbers and file names are given in plan order in the main process; a run of 200 letters or more
 renders in two forked worker processes while the main process records and writes (atomic writes, ~0.3 ms a file,
-are now the largest part of the main process's time). Of the ~1.1 s, ~0.3 s is interpreter start-up and imports.
+are now the largest part of the main process's time). Of the ~1 s, ~0.3 s is interpreter start-up and imports.
 """
 
 
