@@ -146,3 +146,20 @@ def test_template_evaluation_command(tmp_path: Path, config_file: Path) -> None:
 def test_help() -> None:
     result = CliRunner().invoke(cli, ["evaluate", "--help"])
     assert result.exit_code == 0 and "--record" in result.stdout and "第三十一条至第三十五条" in result.stdout
+
+
+def test_same_named_scoring_files_get_their_own_results(sample: Path, config_file: Path, tmp_path: Path) -> None:
+    import shutil
+
+    for name in ("第一组", "第二组"):
+        (tmp_path / name).mkdir()
+        shutil.copy(sample, tmp_path / name / "打分表.xlsx")
+    out = tmp_path / "结果"
+    args = ["evaluate", str(tmp_path / "第一组" / "打分表.xlsx"), str(tmp_path / "第二组" / "打分表.xlsx"),
+            "--config", str(config_file), "--out", str(out)]
+    result = CliRunner().invoke(cli, args)
+    assert result.exit_code == 0, result.output
+    assert sorted(p.name for p in out.iterdir()) == ["打分表.评估结果.xlsx", "打分表（第二组）.评估结果.xlsx"]
+    again = CliRunner().invoke(cli, ["evaluate", *map(str, sorted(out.iterdir())), "--config", str(config_file),
+                                     "--out", str(out)])
+    assert again.exit_code == 0 and again.output.count("是 tic 生成的评估结果，不是打分表，已跳过。") == 2

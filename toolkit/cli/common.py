@@ -64,6 +64,19 @@ def refuse_inputs_as_outputs(outputs: Any, inputs: Any) -> None:
                                "为免覆盖原文件，未做任何处理；请换一个输出位置。")
 
 
+def output_for(path: Path, folder: Path, name_of: Callable[[Path], str], written: set[Path]) -> Path:
+    """The output of ``path`` in ``folder`` (named by ``name_of``); when another input of this run already
+    wrote that name (two 申报汇总表.xlsx of different folders into one --out), the name of the input's
+    folder is added: ``申报汇总表（长安区）.校验结果.xlsx``. ``written`` holds the resolved outputs so far."""
+    target = folder / name_of(path)
+    n = 1
+    while target.resolve() in written:
+        n += 1
+        label = path.resolve().parent.name + ("" if n == 2 else f"-{n - 1}")
+        target = folder / name_of(path.with_name(f"{path.stem}（{label}）{path.suffix}"))
+    return target
+
+
 def require_xlsx_name(path: Path) -> None:
     """A workbook the toolkit writes is .xlsx: a name ending .xls (or anything else) would be an .xlsx that Excel
     refuses to open under that name."""

@@ -15,6 +15,7 @@ from toolkit.cli.common import (
     emit_json,
     guarded,
     json_option,
+    output_for,
     quiet_option,
     refuse_inputs_as_outputs,
     resolve_config,
@@ -92,6 +93,7 @@ def evaluate_cmd(files: tuple[Path, ...], config_path: Path | None, json_dest: s
     check_json_dest(json_dest)
     config = resolve_config(config_path)
     from toolkit.adapters.evaluation_workbook import (
+        RESULTS_SUFFIX,
         evaluate_file,
         results_path,
         unreadable_result,
@@ -102,7 +104,11 @@ def evaluate_cmd(files: tuple[Path, ...], config_path: Path | None, json_dest: s
 
     reports = []
     worst = 0
+    written: set[Path] = set()
     for path in files:
+        if f".{RESULTS_SUFFIX}." in path.name:  # e.g. *.xlsx run again in the results folder
+            echo(f"“{path.name}”是 tic 生成的评估结果，不是打分表，已跳过。", err=to_err)
+            continue
         try:
             result = evaluate_file(path, config)
         except InputFileError as exc:
@@ -113,9 +119,11 @@ def evaluate_cmd(files: tuple[Path, ...], config_path: Path | None, json_dest: s
         status = result.exit_status
         for line in terminal_lines(result, path.name, quiet=quiet):
             echo(line, err=to_err)
-        target = results_path(path, out_dir or path.parent)
+        folder = out_dir or path.parent
+        target = output_for(path, folder, lambda p, folder=folder: results_path(p, folder).name, written)
         try:
             write_results_workbook(result, target)
+            written.add(target.resolve())
             if not quiet:
                 echo(f"  已生成评估结果工作簿：{target}", err=to_err)
         except OutputError as exc:

@@ -6,12 +6,14 @@ from pathlib import Path
 
 import click
 
+from toolkit.adapters.annotate import annotated_name
 from toolkit.cli.common import (
     check_json_dest,
     config_option,
     echo,
     guarded,
     json_option,
+    output_for,
     quiet_option,
     refuse_inputs_as_outputs,
     resolve_config,
@@ -56,7 +58,7 @@ def validate_cmd(files: tuple[Path, ...], config_path: Path | None, json_dest: s
             echo(line, err=json_dest == "-")
         if report.table is not None and not no_copy:
             try:
-                target = _copy_target(path, out_dir, written)
+                target = output_for(path, out_dir or path.parent, annotated_name, written)
                 existed = target.exists()
                 annotate_report(report, target=target)
                 written.add(target.resolve())
@@ -69,21 +71,6 @@ def validate_cmd(files: tuple[Path, ...], config_path: Path | None, json_dest: s
         worst = max(worst, status)
     write_reports_json(reports, json_dest)  # streamed: the same text as emit_json of their to_dict()
     raise SystemExit(worst)
-
-
-def _copy_target(path: Path, out_dir: Path | None, written: set[Path]) -> Path:
-    """``<name>.校验结果.xlsx``; when another file of this run already wrote that name (two 申报汇总表.xlsx of
-    different folders into one --out), the name of the file's folder is added: ``申报汇总表（长安区）.校验结果.xlsx``."""
-    from toolkit.adapters.annotate import annotated_name
-
-    folder = out_dir or path.parent
-    target = folder / annotated_name(path)
-    n = 1
-    while target.resolve() in written:
-        n += 1
-        label = path.resolve().parent.name + ("" if n == 2 else f"-{n - 1}")
-        target = folder / annotated_name(path.with_name(f"{path.stem}（{label}）{path.suffix}"))
-    return target
 
 
 def register(group: click.Group) -> None:
