@@ -6,7 +6,6 @@ from pathlib import Path
 
 import click
 
-from toolkit.adapters.annotate import annotated_name
 from toolkit.cli.common import (
     check_json_dest,
     config_option,
@@ -58,6 +57,8 @@ def validate_cmd(files: tuple[Path, ...], config_path: Path | None, json_dest: s
             echo(line, err=json_dest == "-")
         if report.table is not None and not no_copy:
             try:
+                from toolkit.adapters.annotate import annotated_name  # openpyxl: only when a copy is written
+
                 target = output_for(path, out_dir or path.parent, annotated_name, written)
                 existed = target.exists()
                 annotate_report(report, target=target)
