@@ -405,6 +405,7 @@ def test_cli_writes_json_and_exits_by_status(cycle: Config, tmp_path: Path) -> N
     assert result.exit_code == 0, result.output
     data = json.loads(result.stdout)
     assert data["report"] == "letters" and data["summary"]["new"] == 9
+    assert "成文日期：2026年3月5日（配置文件 [letters] 的 letter_date；未填写时为基准日期）" in result.stderr
     assert set(data["letters"][0]) >= {"kind", "center_id", "doc_number", "file", "sha256", "new"}
     again = CliRunner().invoke(letters_cmd, [*args, "--json", str(tmp_path / "r.json")])
     assert again.exit_code == 0 and "本次新印发0件" in again.output

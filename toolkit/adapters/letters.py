@@ -440,6 +440,7 @@ class LettersReport:
             lines.append("  新印发：" + "，".join(f"{KIND_ZH[k]}{n}件" for k, n in counts.items()))
             lines.append(f"  文号：{new[0].doc_number} 至 {new[-1].doc_number}" if len(new) > 1
                          else f"  文号：{new[0].doc_number}")
+            lines.append(f"  成文日期：{self.letter_date}（配置文件 [letters] 的 letter_date；未填写时为基准日期）")
         for e in self.letters:
             if e.supersedes:
                 lines.append(f"  重新印发：{e.doc_number}（代替 {e.supersedes}）{e.file}")
