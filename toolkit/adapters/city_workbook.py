@@ -135,7 +135,9 @@ def write_city_workbook(report: CollectReport, path: Path, decisions: dict[tuple
     ws.title = SUMMARY
     fixed = ["序号", "县（市、区）", "来源文件", "来源行号", "校验结论", "报送标记状态"]
     headers = fixed + [s.header for s in specs] + ["问题说明", DECISION]
-    widths = [6, 22, 30, 8, 9, 12] + [max(8, s.width) for s in specs] + [60, 10]
+    # the source file column as wide as its longest name (a CJK character takes two widths), within 30-60
+    longest = max((sum(2 if ord(ch) > 0x2E80 else 1 for ch in item.rel) for item in report.active), default=0)
+    widths = [6, 22, min(60, max(30, longest + 2)), 8, 9, 12] + [max(8, s.width) for s in specs] + [60, 10]
     ncol = len(headers)
     ws.merge_cells(start_row=1, start_column=1, end_row=1, end_column=12)
     ws["A1"] = f"{cfg.year}年度石家庄市技术创新中心申报汇总（市局）"
