@@ -431,6 +431,8 @@ def test_an_application_below_the_notes_block_is_reported_not_lost(tmp_path, con
     ws.append(["2. 日期按年-月-日填写。", "（续）"])
     pasted = [c.value for c in ws[5]]
     ws.append(pasted)
+    for _ in range(8):  # lines of the notes with one or two cells, in later slices too: never named
+        ws.append(["3. 其他说明", "（续）", "见附件"])
     wb.save(path)
     data = assert_same(json_texts(path, config, monkeypatch, tmp_path))
     assert [r["row"] for r in data["rows"]] == [4, 5, 6, 7]

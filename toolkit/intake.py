@@ -24,6 +24,7 @@ from toolkit.adapters.table import (
     RowLayout,
     SheetSlices,
     Table,
+    application_like,
     open_table_stream,
     read_part,
     read_table,
@@ -493,7 +494,9 @@ def _check_part_rows(part: Any, state: _CheckState, ctx: IntakeContext) -> tuple
             text_parts.append(text)
             text_lengths.append(len(text))
         infos.append((_CODE_OF_VERDICT[verdict], errors, warnings, _dup_keys(result)))
-    numbers = array("q", [r.row for r in raws])  # read as rows of the form: needed if an earlier part ended
+    # the rows that look like applications: named if an earlier part reached the notes block (as build does)
+    ignore = state.layout.ignore
+    numbers = array("q", [r.row for r in raws if application_like(r.values, ignore)])
     return ("ok", b"".join(json_parts), json_lengths, b"".join(text_parts), text_lengths, infos, needed, ended,
             after, numbers)
 
