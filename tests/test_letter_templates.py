@@ -254,3 +254,18 @@ def test_check_cli_passes_a_good_template_and_needs_a_kind_for_odd_names(tmp_pat
 def test_control_characters_from_excel_cells_are_dropped_not_truncating() -> None:
     text = text_of(render_letter(template("reward"), context("reward", center_name="石家庄市A\x01B\x0bC技术创新中心")))
     assert "石家庄市ABC技术创新中心评估总分为55.5分" in text and "印发" in text
+
+
+def test_a_template_that_is_not_a_word_file_is_one_chinese_sentence(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from click.testing import CliRunner
+
+    from toolkit.cli.main import cli
+    from toolkit.resources import samples_dir
+
+    (tmp_path / "approval.docx").write_bytes((samples_dir() / "中心台账.xlsx").read_bytes())
+    (tmp_path / "revocation.docx").write_bytes(b"not a zip at all")
+    for name, why in (("approval.docx", "这是一个 Excel 工作簿，只是扩展名为 .docx"),
+                      ("revocation.docx", "不是压缩包格式")):
+        result = CliRunner().invoke(cli, ["letters", "check", str(tmp_path / name)])
+        assert result.exit_code == 2 and why in result.output, result.output
+        assert "BytesIO" not in result.output and "is not" not in result.output and "zip file" not in result.output

@@ -168,7 +168,7 @@ def _rendering(name: str) -> Iterator[None]:
     except JinjaTemplateError as exc:
         raise _template_error(name, exc) from None
     except (zipfile.BadZipFile, KeyError) as exc:
-        raise TemplateError(f"公文模板“{name}”不是有效的 Word 文件（.docx）或已损坏：{exc}。") from None
+        raise TemplateError(f"公文模板“{name}”不是有效的 Word 文件（.docx）或已损坏（{_not_docx(exc)}）。") from None
     except TicError:
         raise
     except Exception as exc:  # an expression in the template failed (e.g. division by zero)
@@ -239,7 +239,22 @@ def template_fields(template: bytes, *, name: str = "模板") -> set[str]:
     except JinjaTemplateError as exc:
         raise _template_error(name, exc) from None
     except (zipfile.BadZipFile, KeyError, ValueError) as exc:
-        raise TemplateError(f"“{name}”不是有效的 Word 文件（.docx）或已损坏：{exc}。") from None
+        raise TemplateError(f"“{name}”不是有效的 Word 文件（.docx）或已损坏（{_not_docx(exc)}），"
+                            "请用 Word 打开后另存为 .docx 再试。") from None
+
+
+def _not_docx(exc: BaseException) -> str:
+    """Why a file is not a Word document, in Chinese (python-docx and zipfile say it in English)."""
+    text = str(exc)
+    if isinstance(exc, zipfile.BadZipFile):
+        return "不是压缩包格式，可能是旧版 .doc、文本文件或文件已损坏"
+    if "spreadsheetml" in text:
+        return "这是一个 Excel 工作簿，只是扩展名为 .docx"
+    if "presentationml" in text:
+        return "这是一个 PowerPoint 演示文稿，只是扩展名为 .docx"
+    if isinstance(exc, KeyError):
+        return "缺少 Word 文档的内容部分"
+    return "内容类型不是 Word 文档"
 
 
 def kind_of_template(path: Path) -> str | None:
