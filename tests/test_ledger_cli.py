@@ -223,3 +223,29 @@ def test_export_and_collect_never_overwrite_a_workbook_they_did_not_write(cycle:
     code, first, _ = run(cycle, "ledger", "export", "-o", str(out))
     code2, again, _ = run(cycle, "ledger", "export", "-o", str(out))
     assert (code, code2) == (0, 0) and "替换了此前导出的文件" not in first and "替换了此前导出的文件" in again
+
+
+def test_openpyxl_warnings_never_reach_the_clerk(cycle: Path, tmp_path: Path) -> None:
+    """A date cell holding 1E+400 made openpyxl print an English UserWarning with its source line; the
+    finding (年报 C4 …应为日期) says what is wrong."""
+    import subprocess
+    import sys
+    import zipfile
+
+    from openpyxl import load_workbook
+
+    wb = load_workbook(SAMPLE)
+    member = f"xl/worksheets/sheet{wb.sheetnames.index('年报') + 1}.xml"
+    wb["年报"]["C4"].value = 12345678
+    plain = tmp_path / "plain.xlsx"
+    wb.save(plain)
+    bad = tmp_path / "inf.xlsx"
+    with zipfile.ZipFile(plain) as zin, zipfile.ZipFile(bad, "w", zipfile.ZIP_DEFLATED) as zout:
+        for info in zin.infolist():
+            data = zin.read(info.filename)
+            zout.writestr(info.filename, data.replace(b"<v>12345678</v>", b"<v>1E+400</v>") if info.filename == member
+                          else data)
+    done = subprocess.run([sys.executable, "-m", "toolkit", "ledger", "import", str(bad), "--config",
+                           str(cycle / "tic.toml")], capture_output=True, text=True, encoding="utf-8")
+    assert "Warning" not in done.stdout + done.stderr and "openpyxl" not in done.stdout + done.stderr
+    assert "C4" in done.stdout + done.stderr

@@ -54,7 +54,12 @@ def cli(debug: bool) -> None:
 
 def main() -> None:
     """Console entry point."""
+    import warnings
+
     make_console_safe()
+    # openpyxl's own UserWarnings (a date cell outside the calendar, an unsupported extension) are English
+    # lines of its source code on the clerk's screen; what they mean reaches the clerk as a finding
+    warnings.filterwarnings("ignore", category=UserWarning, module=r"openpyxl(\.|$)")
     cli(prog_name="tic")
 
 
