@@ -746,3 +746,18 @@ def test_a_version_1_ledger_is_migrated_to_version_2(tmp_path: Path) -> None:
         assert led.schema_version() == 2
         row = led.conn.execute("SELECT grade, dimensions FROM evaluations").fetchone()
         assert (row["grade"], row["dimensions"]) == ("合格", None)
+
+
+def test_a_decision_changed_to_no_leaves_a_center_with_records_as_it_is(tmp_path: Path) -> None:
+    from toolkit.core.uscc import make_uscc
+
+    config = cfg(tmp_path)
+    a = make_uscc("91130102MA0ABC01X")
+    path = city_workbook(tmp_path / "全市汇总.xlsx", [city_row(1, "智能装备", a)])
+    assert [r.center_id for r in register_from_city_workbook(config, path).registered] == ["SJZTIC-2026-001"]
+    record_change(config, "SJZTIC-2026-001", "director", "钱七", date(2026, 6, 1))
+    city_workbook(path, [city_row(1, "智能装备", a, approved="否")])
+    result = register_from_city_workbook(config, path)
+    assert result.withdrawn == [] and any("已有变更，台账未改动" in f.message for f in result.findings)
+    with open_ledger(config, command="t", write=False) as led:
+        assert led.center("SJZTIC-2026-001") is not None

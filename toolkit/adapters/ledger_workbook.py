@@ -1085,6 +1085,14 @@ def _withdraw(conn: Any, config: Config, sheet: str, declined: list[tuple[RawRow
                 "DATA.STAMP", f"该行批准建设改为“否”，但{cid}已登记并已印发公文（{letter[0]}），台账未改动；"
                 "如确不批准，请按公文作废程序处理后在台账中办理撤销", sheet=sheet, cell=cell, row=row.row))
             continue
+        used = [name for table, name in (("evaluations", "评估记录"), ("events", "事件"), ("annual_reports", "年报"),
+                                         ("changes", "变更"))
+                if conn.execute(f"SELECT 1 FROM {table} WHERE center_id = ? LIMIT 1", (cid,)).fetchone()]
+        if used:
+            result.findings.append(Finding.of(
+                "DATA.STAMP", f"该行批准建设改为“否”，但台账中{cid}已有{'、'.join(used)}，台账未改动；请核实", sheet=sheet,
+                cell=cell, row=row.row))
+            continue
         for table in ("dispositions", "registrations", "centers"):
             conn.execute(f"DELETE FROM {table} WHERE center_id = ?", (cid,))
         result.withdrawn.append(Registered(row.row, cid, key[2], False))
