@@ -445,3 +445,17 @@ def test_an_unknown_center_is_named_instead_of_issuing_nothing_quietly(cycle: Co
     with pytest.raises(TicError, match=r"台账中没有中心编号\.\./X、SJZTIC-2099-001，未生成任何公文"):
         issue_letters(cycle, out, center_ids=["SJZTIC-2099-001", "../x", "sjztic-2019-003"])
     assert not any(out.glob("*.docx")) and letters_rows(cycle) == []
+
+
+def test_a_center_registered_after_the_approval_notice_is_pointed_out(cycle: Config, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    first = issue_letters(cycle, out, kinds=["approval", "approval_notice"])
+    notice = next(e for e in first.letters if e.kind == "approval_notice")
+    assert not any("印发后又登记了" in line for line in first.summary_lines())
+    with open_ledger(cycle, command="t") as led:  # one center registered after the notice went out
+        cid = led.conn.execute("SELECT center_id FROM registrations ORDER BY center_id LIMIT 1").fetchone()[0]
+        led.conn.execute("UPDATE registrations SET registered_at = '2999-01-01T00:00:00' WHERE center_id = ?", (cid,))
+    again = issue_letters(cycle, out, kinds=["approval", "approval_notice"])
+    hint = [line for line in again.summary_lines() if "印发后又登记了" in line]
+    assert hint == [f"提示：认定通知（{notice.doc_number}）印发后又登记了{cid}，未列入该通知（各自的认定批复已生成）；"
+                    "如需列入，可运行 tic letters --kind approval_notice --reissue 重新印发（原通知记为作废）。"]

@@ -411,6 +411,7 @@ class LettersReport:
     manifest: str | None = None
     zips: list[str] = field(default_factory=list)
     gaps: list[int] = field(default_factory=list)
+    after_notice: tuple[str, list[str]] | None = None  # the 认定通知's number, centers registered after it
     doc_prefix: str = ""
     doc_year: int = 0
 
@@ -461,6 +462,11 @@ class LettersReport:
                 lines.append(f"  重新印发：{e.doc_number}（代替 {e.supersedes}）{e.file}")
             if e.restored:
                 lines.append(f"  已补写缺失的文件：{e.file}（{e.doc_number}）")
+        if self.after_notice and self.after_notice[1]:
+            number, late = self.after_notice
+            shown = "、".join(late[:10]) + (f"等{len(late)}个" if len(late) > 10 else "")
+            lines.append(f"提示：认定通知（{number}）印发后又登记了{shown}，未列入该通知（各自的认定批复已生成）；"
+                         "如需列入，可运行 tic letters --kind approval_notice --reissue 重新印发（原通知记为作废）。")
         if self.gaps:
             shown = "、".join(str(g) for g in self.gaps[:10]) + ("等" if len(self.gaps) > 10 else "")
             lines.append(f"提示：{format_doc_number(self.doc_prefix, self.doc_year, 1)[:-2]}…号中第{shown}号"
@@ -610,6 +616,11 @@ def issue_letters(
             order = {k: i for i, k in enumerate(KINDS)}
             report.letters.sort(key=lambda e: (order[e.kind], e.center_id or ""))
             report.gaps = sequence_gaps(conn, prefix, doc_year)
+            notice = current_letter(conn, LetterKey("approval_notice", None, config.year))
+            if notice is not None:  # centers registered after the notice was issued are not in its list
+                report.after_notice = (notice.doc_number, [r[0] for r in conn.execute(
+                    "SELECT center_id FROM registrations WHERE cycle_year = ? AND registered_at > ? ORDER BY center_id",
+                    (config.year, notice.issued_at))])
             led.audit_many(audits or [("印发公文", f"{config.year}年度：无新公文（{len(report.letters)}件已印发）")])
             manifest_rows = _manifest_rows(conn, config.year, out_dir, report)
     except BaseException:
