@@ -54,29 +54,18 @@ MESSAGES: dict[str, str] = {
     "unknown error": "未知错误",
 }
 
-PLURALS: dict[str, str] = {
+PLURALS: dict[str, str] = {  # ngettext's messages, singular and plural forms alike
     "Got unexpected extra argument ({args})": "多余的参数（{args}），文件名中有空格时请用英文引号括起来",
+    "Got unexpected extra arguments ({args})": "多余的参数（{args}），文件名中有空格时请用英文引号括起来",
     "{value!r} is not {choice}.": "“{value}”不是可选的值，可选：{choice}。",
     "{value!r} is not one of {choices}.": "“{value}”不是可选的值，可选：{choices}。",
     "Option {name!r} requires an argument.": "选项 {name} 后面缺少取值。",
-    "Did you mean {possibility}?": "是否要输入 {possibility}？",
-    "{value!r} does not match the format {format}.": "“{value}”不符合格式 {format}。",
-    "Takes {nargs} values but 1 was given.": "需要 {nargs} 个值，只给了 1 个。",
-}
-
-_PLURAL_FORMS: dict[str, str] = {
-    "Got unexpected extra arguments ({args})": "Got unexpected extra argument ({args})",
-    "{value!r} is not one of {choices}.": "{value!r} is not one of {choices}.",
-    "Option {name!r} requires {nargs} arguments.": "Option {name!r} requires an argument.",
-    "(Did you mean one of: {possibilities}?)": "Did you mean {possibility}?",
-    "{value!r} does not match the formats {formats}.": "{value!r} does not match the format {format}.",
-    "Takes {nargs} values but {len} were given.": "Takes {nargs} values but 1 was given.",
-}
-
-_PLURAL_TEXT: dict[str, str] = {
     "Option {name!r} requires {nargs} arguments.": "选项 {name} 后面需要 {nargs} 个取值。",
+    "Did you mean {possibility}?": "是否要输入 {possibility}？",
     "(Did you mean one of: {possibilities}?)": "（是否要输入其中之一：{possibilities}？）",
+    "{value!r} does not match the format {format}.": "“{value}”不符合格式 {format}。",
     "{value!r} does not match the formats {formats}.": "“{value}”不符合格式 {formats} 中的任何一种。",
+    "Takes {nargs} values but 1 was given.": "需要 {nargs} 个值，只给了 1 个。",
     "Takes {nargs} values but {len} were given.": "需要 {nargs} 个值，给了 {len} 个。",
 }
 
@@ -90,9 +79,7 @@ def gettext(message: str) -> str:
 
 def ngettext(singular: str, plural: str, n: int) -> str:
     chosen = singular if n == 1 else plural
-    if chosen in _PLURAL_TEXT:
-        return _PLURAL_TEXT[chosen]
-    return PLURALS.get(_PLURAL_FORMS.get(chosen, chosen), chosen)
+    return PLURALS.get(chosen, chosen)
 
 
 def usage_sentence(message: str) -> str:

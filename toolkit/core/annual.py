@@ -280,9 +280,8 @@ def check_row(
             add("A29.SUBMITTED", f"{year}年度报告于{format_zh(submitted)}报送，晚于截止日期{format_zh(deadline)}，"
                 "视为未按时报送", "submitted_on", submitted)
         elif submitted > deadline:  # as tic decide reads it: on the reference date the report was not yet due
-            add("A29.SUBMITTED", f"{year}年度报告于{format_zh(submitted)}报送，晚于截止日期{format_zh(deadline)}，"
-                f"但基准日期{format_zh(config.reference_date)}尚未过截止日期，处置决定暂不按第三十八条第（一）项处理，"
-                "请核实报送日期或配置中的基准日期", "submitted_on", submitted, "warning")
+            add("A29.SUBMITTED", f"{year}年度报告于{format_zh(submitted)}报送，晚于截止日期{format_zh(deadline)}"
+                + not_yet_past(config.reference_date), "submitted_on", submitted, "warning")
         elif submitted < date(year, 1, 1):
             add("DATA.TYPE", f"报送日期{format_zh(submitted)}早于报告年度{year}年，请核实", "submitted_on",
                 submitted, "warning")
@@ -384,6 +383,12 @@ def check_rows(rows: Iterable[RawRowLike], config: Config, centers: dict[str, Kn
     return results
 
 
+def not_yet_past(reference_date: date) -> str:
+    """What a late report means while the reference date is not past the deadline (as tic decide reads A38.1)."""
+    return (f"，但基准日期{format_zh(reference_date)}尚未过截止日期，处置决定暂不按第三十八条第（一）项处理，"
+            "请核实报送日期或配置中的基准日期")
+
+
 @dataclass(frozen=True)
 class SubmissionIssue:
     """A running center whose report for ``year`` is missing, not yet due, or late."""
@@ -405,8 +410,7 @@ class SubmissionIssue:
             msg = (f"{self.center_id} {self.center_name}的{self.year}年度报告于{format_zh(self.submitted_on)}报送，"
                    f"晚于截止日期{format_zh(self.deadline)}")
             if self.reference_date is not None and self.reference_date <= self.deadline:
-                msg += (f"，但基准日期{format_zh(self.reference_date)}尚未过截止日期，处置决定暂不按第三十八条第（一）项处理，"
-                        "请核实报送日期或配置中的基准日期")
+                msg += not_yet_past(self.reference_date)
                 return Finding.of("A29.SUBMITTED", msg, severity="warning", center_id=self.center_id)
             return Finding.of("A29.SUBMITTED", msg, center_id=self.center_id)
         if self.state == "pending":
