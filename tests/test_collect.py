@@ -251,6 +251,7 @@ def test_other_files_in_the_inbox_are_named_not_silently_skipped(tmp_path, confi
     target = submit(tmp_path, config, "长安区", district_rows("长安区", "130102"))
     target.with_suffix(".json").write_text("{}", encoding="utf-8")  # submit's own report beside it: not named
     (tmp_path / "inbox" / "说明.docx").write_bytes(b"PK\x03\x04 a letter")
+    (tmp_path / "inbox" / "说明.txt").write_text("放各区县的报送文件", encoding="utf-8")  # the cycle folder's own note
     report = collect_folder(tmp_path / "inbox", config, tmp_path / "市局汇总.xlsx")
     named = [f.message for f in report.file_findings if "不是 Excel 工作簿" in f.message]
     assert named == ["“说明.docx”不是 Excel 工作簿，未汇总"]

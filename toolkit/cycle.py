@@ -55,6 +55,10 @@ def folder(cycle: Path, key: str) -> Path:
     return cycle / BY_KEY[key].name
 
 
+NOTE_NAME = "说明.txt"
+"""The note each folder of a cycle gets (what goes in, what comes out); not an input of any step."""
+
+
 def init_cycle(cycle: Path, *, year: int = 2026, reference_date: str = "2026-03-31",
                ledger_path: str | None = "../tic-ledger.sqlite") -> list[Path]:
     """Create the cycle folder layout (idempotent: existing files are never overwritten); returns what was made."""
@@ -69,7 +73,7 @@ def init_cycle(cycle: Path, *, year: int = 2026, reference_date: str = "2026-03-
         if not d.exists():
             d.mkdir()
             made.append(d)
-        note = d / "说明.txt"
+        note = d / NOTE_NAME
         if not note.exists():
             write_text(note, f.note.replace("\n", "\r\n"), encoding="utf-8-sig")
     return made

@@ -24,6 +24,7 @@ from toolkit.core.config import Config
 from toolkit.core.findings import Finding, Severity, Verdict
 from toolkit.core.intake import RowResult
 from toolkit.core.values import is_blank, nfkc, parse_bool
+from toolkit.cycle import NOTE_NAME
 from toolkit.errors import InputFileError, OutputError, TicError
 from toolkit.intake import IntakeReport, divisions_for, validate_file
 from toolkit.resources import load_schema
@@ -288,7 +289,8 @@ def find_workbooks(folder: Path, exclude: set[Path] = frozenset()) -> tuple[list
             found.append(p)
         elif p.suffix.lower() in (".xls", ".csv", ".et", ".ods"):
             found.append(p)  # reported as unreadable with the reason, never silently skipped
-        elif ".校验结果." not in p.name and not (p.suffix.lower() == ".json" and p.with_suffix(".xlsx").exists()):
+        elif (".校验结果." not in p.name and not (p.suffix.lower() == ".json" and p.with_suffix(".xlsx").exists())
+              and not (p.name == NOTE_NAME and p.parent == folder)):  # the cycle folder's own note
             others.append(p)
     return found, locks, others
 
