@@ -19,7 +19,7 @@ from toolkit.adapters.blank import stamp_template
 from toolkit.adapters.safety import is_lock_file, open_workbook
 from toolkit.adapters.schema_check import field_specs
 from toolkit.adapters.stamp import Stamp, data_hash, read_stamp, row_hash, write_stamp
-from toolkit.adapters.xlstyle import literal
+from toolkit.adapters.xlstyle import fit_row_height, literal, print_wide
 from toolkit.core.config import Config
 from toolkit.core.findings import Finding, Severity, Verdict
 from toolkit.core.intake import RowResult
@@ -32,6 +32,7 @@ from toolkit.resources import load_schema
 THIN = Side(style="thin", color="808080")
 BOX = Border(left=THIN, right=THIN, top=THIN, bottom=THIN)
 HEADER_FONT = Font(name="宋体", size=10, bold=True, color="FFFFFF")
+BODY_FONT = Font(name="宋体", size=10)
 HEADER_FILL = PatternFill("solid", fgColor="1F4E78")
 VERDICT_FILL = {Verdict.ELIGIBLE: PatternFill("solid", fgColor="C6EFCE"),
                 Verdict.REVIEW: PatternFill("solid", fgColor="FFEB9C"),
@@ -136,19 +137,20 @@ def write_submission(report: IntakeReport, district: str, config: Config, target
     ws = wb.active
     ws.title = form["sheet"]
     ncol = len(specs) + 2
-    ws.merge_cells(start_row=1, start_column=1, end_row=1, end_column=ncol)
-    ws["A1"] = f"{form['title'].format(year=config.year)}（{district}报送）"
-    ws["A1"].font = Font(name="黑体", size=16, bold=True)
-    ws["A1"].alignment = Alignment(horizontal="center")
-    ws["A2"] = (f"推荐单位：{district}    基准日期：{config.reference_date.isoformat()}    "
-                f"来源文件：{report.path.name}    已经 tic {__version__} 校验")
     headers = [s.header for s in specs] + ["区县校验结论", "区县校验问题"]
+    widths = [s.width for s in specs] + [14, 50]
+    # printed and stamped by the district: three A3 pages across, 序号/县/中心名称 on each, the title centred
+    # on the first page, the stamp line in the repeated columns, the rest of that line on the first page
+    pages = print_wide(ws, widths, header_row=3, repeat=3, pages_wide=3, title=f"{form['title'].format(year=config.year)}"
+                       f"（{district}报送）", title_font=Font(name="黑体", size=16, bold=True))
+    ws["A2"] = f"推荐单位（盖章）：{district}"
+    ws.cell(row=2, column=pages.repeat + 1, value=f"基准日期：{config.reference_date.isoformat()}    "
+                                                  f"来源文件：{report.path.name}    已经 tic {__version__} 校验")
     for i, h in enumerate(headers, start=1):
         c = ws.cell(row=3, column=i, value=h)
         c.font, c.fill, c.border = HEADER_FONT, HEADER_FILL, BOX
         c.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
-        ws.column_dimensions[get_column_letter(i)].width = specs[i - 1].width if i <= len(specs) else 14
-    ws.column_dimensions[get_column_letter(ncol)].width = 50
+        ws.column_dimensions[get_column_letter(i)].width = widths[i - 1]
     ws.row_dimensions[3].height = 48
     raw_by_row = {r.row: r for r in report.table.rows}  # type: ignore[union-attr]
     hashes: dict[int, str] = {}
@@ -170,7 +172,9 @@ def write_submission(report: IntakeReport, district: str, config: Config, target
         vc.border = BOX
         text = "；".join(f"{f.cell or ''} {f.message}（{f.article}）" if f.article else f"{f.cell or ''} {f.message}"
                          for f in result.findings)
-        ws.cell(row=n, column=len(keys) + 2, value=text or None).alignment = Alignment(wrap_text=True, vertical="top")
+        problems = ws.cell(row=n, column=len(keys) + 2, value=text or None)
+        problems.alignment, problems.font = Alignment(wrap_text=True, vertical="top"), BODY_FONT
+        fit_row_height(ws, n, [(text, widths[-1])])
         hashes[n] = row_hash(keys, values)
     ws.freeze_panes = "D4"
     ws.auto_filter.ref = f"A3:{get_column_letter(ncol)}{max(3, 3 + len(report.rows))}"

@@ -18,6 +18,7 @@ from openpyxl.worksheet.datavalidation import DataValidation
 
 from toolkit.adapters.atomic import write_with
 from toolkit.adapters.schema_check import field_specs
+from toolkit.adapters.xlstyle import print_wide
 from toolkit.core.config import DEFAULT_KEY_FIELDS, Config
 from toolkit.core.divisions import Divisions
 from toolkit.core.intake import FieldSpec
@@ -69,15 +70,15 @@ def write_intake_template(path: Path, config: Config | None = None) -> Path:
     lists.sheet_state = "hidden"
     ncol = len(specs)
     last = get_column_letter(ncol)
-    ws.merge_cells(f"A1:{last}1")
-    ws["A1"] = form["title"].format(year=year)
-    ws["A1"].font = TITLE_FONT
-    ws["A1"].alignment = Alignment(horizontal="center", vertical="center")
-    ws.row_dimensions[1].height = 30
-    ws.merge_cells(f"A2:{last}2")
-    ws["A2"] = "推荐单位（盖章）：                    填报日期：      年   月   日        （带 * 的列为必填；金额单位：万元）"
-    ws["A2"].font = Font(name="宋体", size=10)
     header_row, first, lastrow = 3, 4, 3 + DATA_ROWS
+    # 39 columns: three A3 pages across, 序号/县/中心名称 on each; the title centred on the first page, the
+    # stamp line in the repeated columns (on every page, never a cut-off piece) and the rest on the first page
+    pages = print_wide(ws, [s.width for s in specs], header_row=header_row, repeat=3, pages_wide=3,
+                       title=form["title"].format(year=year), title_font=TITLE_FONT)
+    ws["A2"] = "推荐单位（盖章）："
+    ws.cell(row=2, column=pages.repeat + 1, value="填报日期：      年   月   日        （带 * 的列为必填；金额单位：万元）")
+    for cell in (ws["A2"], ws.cell(row=2, column=pages.repeat + 1)):
+        cell.font = Font(name="宋体", size=10)
     ws.row_dimensions[header_row].height = 54
     for i, spec in enumerate(specs, start=1):
         col = get_column_letter(i)
@@ -124,13 +125,6 @@ def write_intake_template(path: Path, config: Config | None = None) -> Path:
                 cell.number_format = "@"
     ws.freeze_panes = ws.cell(row=first, column=4)
     ws.auto_filter.ref = f"A{header_row}:{last}{header_row}"
-    ws.print_title_rows = f"{header_row}:{header_row}"
-    ws.page_setup.orientation = "landscape"
-    ws.page_setup.paperSize = ws.PAPERSIZE_A3
-    ws.sheet_properties.pageSetUpPr.fitToPage = True
-    ws.page_setup.fitToWidth = 3  # 39 columns: three A3 pages wide, the identity columns repeated
-    ws.page_setup.fitToHeight = 0
-    ws.print_title_cols = "A:C"
 
     notes = wb.create_sheet("填表说明", 1)
     notes.column_dimensions["A"].width = 28

@@ -21,7 +21,7 @@ from openpyxl.worksheet.datavalidation import DataValidation
 from toolkit.adapters.atomic import write_with
 from toolkit.adapters.safety import open_workbook
 from toolkit.adapters.schema_check import field_specs
-from toolkit.adapters.xlstyle import FastStyle, literal
+from toolkit.adapters.xlstyle import FastStyle, fit_row_height, literal
 from toolkit.core.findings import SEVERITY_ZH, Severity, Verdict
 from toolkit.core.values import clean_text
 from toolkit.errors import InputFileError, TicError
@@ -178,6 +178,7 @@ def write_city_workbook(report: CollectReport, path: Path, decisions: dict[tuple
                     c.number_format = "yyyy-mm-dd"
             style(ws.cell(row=line, column=5), fill=FILLS[r.verdict])
             style(ws.cell(row=line, column=ncol - 1), alignment=WRAP_TOP)
+            fit_row_height(ws, line, [(problems, widths[-2])])
     last = 3 + max(n, 1)
     dv = DataValidation(type="list", formula1='"是,否"', allow_blank=True, showInputMessage=True,
                         promptTitle=DECISION, prompt="市局决定是否批准建设：是 / 否。tic ledger register 读取此列。")
@@ -257,7 +258,8 @@ def _stats_sheet(wb: Workbook, report: CollectReport) -> None:
 def _problems_sheet(wb: Workbook, report: CollectReport, style: FastStyle) -> None:
     ps = wb.create_sheet("问题清单")
     headers = ["县（市、区）", "文件", "行号", "单元格", "中心名称", "级别", "规则", "条款", "问题说明"]
-    _head(ps, 1, headers, [12, 30, 7, 8, 32, 7, 18, 20, 70])
+    widths = [12, 30, 7, 8, 32, 7, 18, 20, 70]
+    _head(ps, 1, headers, widths)
     line = 1
     for f in report.file_findings:
         line += 1
@@ -274,6 +276,7 @@ def _problems_sheet(wb: Workbook, report: CollectReport, style: FastStyle) -> No
                 for i, v in enumerate(values, start=1):
                     c = literal(ps.cell(row=line, column=i), v)
                     style(c, border=BOX, font=BODY, alignment=WRAP_TOP if i == 9 else None)
+                fit_row_height(ps, line, [(f.message, widths[8])])
                 sev = ps.cell(row=line, column=6)
                 style(sev, fill=FILLS[Verdict.INELIGIBLE if f.severity is Severity.ERROR else Verdict.REVIEW])
     ps.freeze_panes = "A2"

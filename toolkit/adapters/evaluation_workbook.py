@@ -15,8 +15,6 @@
 from __future__ import annotations
 
 import hashlib
-import math
-import unicodedata
 from collections.abc import Mapping, Sequence
 from fractions import Fraction
 from pathlib import Path
@@ -35,7 +33,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 from toolkit.adapters.atomic import write_with
 from toolkit.adapters.safety import open_workbook
 from toolkit.adapters.table import Column, Table, read_table
-from toolkit.adapters.xlstyle import defuse_formulas
+from toolkit.adapters.xlstyle import defuse_formulas, fit_row_height, wrapped_lines
 from toolkit.core.config import DEFAULT_DIMENSIONS, Config
 from toolkit.core.evaluation import (
     CATEGORIES,
@@ -161,28 +159,15 @@ def _title(ws: Worksheet, text: str, ncols: int, row: int = 1, height: float = 2
     ws.row_dimensions[row].height = height
 
 
-def _text_units(text: str) -> float:
-    """Width of a text in Excel column-width units (a CJK character is about two)."""
-    return sum(1.8 if unicodedata.east_asian_width(ch) in "WF" else 1.05 for ch in text)
-
-
 def _width(ws: Worksheet, col: int) -> float:
     return ws.column_dimensions[get_column_letter(col)].width or 8.43
 
 
-def _lines(text: str, width: float) -> int:
-    usable = max(width - 1.0, 1.0)
-    return sum(max(1, math.ceil(_text_units(part) / usable)) for part in text.split("\n"))
-
-
 def _fit_row(ws: Worksheet, row: int, ncols: int, line: float = 13.5, minimum: float = 17) -> None:
     """Set the row height for its wrapped texts (LibreOffice and some Excel versions do not auto-fit)."""
-    lines = 1
-    for i in range(1, ncols + 1):
-        c = ws.cell(row=row, column=i)
-        if isinstance(c.value, str) and c.alignment is not None and c.alignment.wrap_text:
-            lines = max(lines, _lines(c.value, _width(ws, i)))
-    ws.row_dimensions[row].height = max(minimum, line * lines + 4)
+    fit_row_height(ws, row, [(c.value, _width(ws, i)) for i in range(1, ncols + 1)
+                             if (c := ws.cell(row=row, column=i)).alignment is not None and c.alignment.wrap_text],
+                   line=line, minimum=minimum)
 
 
 def _note(ws: Worksheet, text: str, ncols: int, row: int) -> None:
@@ -192,7 +177,7 @@ def _note(ws: Worksheet, text: str, ncols: int, row: int) -> None:
     c.font = NOTE_FONT
     c.alignment = Alignment(horizontal="left", vertical="center", wrap_text=True)
     width = sum(_width(ws, i) for i in range(1, max(ncols, 1) + 1))
-    ws.row_dimensions[row].height = max(18, 12.5 * _lines(text, width) + 4)
+    ws.row_dimensions[row].height = max(18, 12.5 * wrapped_lines(text, width) + 4)
 
 
 def _print_setup(ws: Worksheet, header_row: int, paper_a3: bool = False) -> None:

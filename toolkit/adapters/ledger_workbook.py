@@ -37,7 +37,7 @@ from toolkit.adapters.atomic import write_with
 from toolkit.adapters.ledger import file_sha256, now_text, open_ledger
 from toolkit.adapters.safety import open_workbook
 from toolkit.adapters.table import Column, RawRow, Table, normalise_header, read_table
-from toolkit.adapters.xlstyle import defuse_formulas, print_fit
+from toolkit.adapters.xlstyle import defuse_formulas, print_fit, print_wide
 from toolkit.core import annual as annual_core
 from toolkit.core.config import AnnualConfig, Config
 from toolkit.core.dates import format_zh
@@ -1357,19 +1357,15 @@ def write_annual_template(path: Path, config: Config | None = None, *, ledger_pa
     lists = wb.create_sheet("下拉选项")
     lists.sheet_state = "hidden"
     fields = annual_core.FIELDS
-    last = get_column_letter(len(fields))
-    ws.merge_cells(f"A1:{last}1")
-    ws["A1"] = f"{year}年度石家庄市技术创新中心年度报告汇总表"
-    ws["A1"].font = TITLE_FONT
-    ws["A1"].alignment = Alignment(horizontal="center", vertical="center")
-    ws.row_dimensions[1].height = 30
-    widths = {"center_id": 17, "center_name": 34, "remarks": 24}
+    widths = [{"center_id": 17, "center_name": 34, "remarks": 24}.get(f.key, 13) for f in fields]
     header_row = 2
-    _style_header(ws, header_row, [f.header for f in fields], [widths.get(f.key, 13) for f in fields],
+    # two A4 pages across, 序号/中心编号/中心名称 on both, the title centred on the first
+    print_wide(ws, widths, header_row=header_row, repeat=3, pages_wide=2, paper="A4",
+               title=f"{year}年度石家庄市技术创新中心年度报告汇总表", title_font=TITLE_FONT)
+    _style_header(ws, header_row, [f.header for f in fields], widths,
                   [f.required or f.key in ("center_id", "year") for f in fields])
     ws.freeze_panes = f"C{header_row + 1}"
     ws.row_dimensions[header_row].height = 54
-    print_fit(ws, header_row, pages_wide=2)
     first, lastrow = header_row + 1, header_row + 500
     for j, f in enumerate(fields, start=1):
         if f.type == "bool":
