@@ -151,6 +151,9 @@ def test_uscc_check_character_and_region(intake_file, config):
         ({"leader_credit": "有不良记录"}, "A10.4.LEADER-CREDIT"),
         ({"lead_credit": "有"}, "A10.1.CREDIT"),
         ({"center_name": "智能装备工程中心"}, "A10.7.NAME"),
+        ({"center_name": "石家庄市技术创新中心"}, "A10.7.NAME"),  # no field name
+        ({"center_name": "石家庄市 技术创新中心"}, "A10.7.NAME"),  # a space is not a field name
+        ({"center_name": "石家庄市\u3000技术创新中心"}, "A10.7.NAME"),
         ({"director_other": "是"}, "A16.DIRECTOR-OTHER"),
         ({"higher_tic": "√"}, "A28.HIGHER-TIC"),
         ({"sales": None}, "DATA.REQUIRED"),
@@ -187,8 +190,10 @@ def test_enterprise_fields_not_required_of_a_university(intake_file, config):
         ([("91130104MA0PART01"), ("91130108MA0PART02")], 2, []),
         ([("91130104MA0PART01"), ("91110108MA0PART02")], 2, ["A10.2.PARTNERS", "A10.2.PARTNERS"]),
         ([("91130104MA0PART01"), ("12130000MA0PART02")], 1, ["A10.2.PARTNERS"]),
+        # the same enterprise written twice is one co-builder, not two
+        ([("91130104MA0PART01"), ("91130104MA0PART01")], 2, ["A10.2.PARTNERS", "A10.2.PARTNERS"]),
     ],
-    ids=["two-city-enterprises", "one-in-beijing-declared-two", "one-is-not-an-enterprise"],
+    ids=["two-city-enterprises", "one-in-beijing-declared-two", "one-is-not-an-enterprise", "one-written-twice"],
 )
 def test_non_enterprise_partners(intake_file, config, usccs, declared, expected):
     codes = "；".join(make_uscc(c) for c in usccs)

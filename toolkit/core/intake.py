@@ -474,7 +474,8 @@ def _instance(values: dict[str, Any], ctx: IntakeContext, lead_valid: bool, vali
     city = None
     lead_type = values.get("lead_type")
     if lead_type and lead_type != ENTERPRISE:
-        city = sum(1 for c in valid_partner_usccs if c.startswith("91") and c[2:6] == "1301")
+        # each enterprise once: the same code written twice is still one co-builder (Art. 10(二): 2家以上企业)
+        city = len({c for c in valid_partner_usccs if c.startswith("91") and c[2:6] == "1301"})
         instance["city_partner_count"] = city
     if not has_partners:
         for key in _PARTNER_KEYS:
