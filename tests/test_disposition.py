@@ -141,7 +141,28 @@ def test_missing_report_is_revoked_once_the_deadline_has_passed(reports) -> None
 @pytest.mark.parametrize(("ref", "outcome"), [(date(2026, 3, 31), "none"), (date(2026, 4, 1), "revoke")],
                          ids=["reference-on-deadline", "reference-past-deadline"])
 def test_no_report_counts_only_when_the_reference_date_is_past_the_deadline(ref: date, outcome: str) -> None:
-    assert one(reports=[], config=cfg(ref)).outcome == outcome
+    assert one(reports=on_time(2024), config=cfg(ref)).outcome == outcome
+
+
+@pytest.mark.parametrize(("submitted", "outcome"), [(date(2026, 3, 31), "none"), (date(2026, 4, 8), "revoke"),
+                                                    (None, "revoke")], ids=["on-time", "late", "never"])
+def test_with_the_reference_date_on_the_deadline_the_next_cycle_judges_the_report(submitted, outcome) -> None:  # type: ignore[no-untyped-def]
+    """The default reference date is 31 March, the deadline itself: cycle 2026 cannot yet call the 2025 report
+    late, so cycle 2027 does (before, no cycle ever did: A38.1 could not fire with the default config)."""
+    reports = on_time(2024, 2026) + ([ReportRecord(CID, 2025, submitted)] if submitted else [])
+    assert one(reports=reports, config=cfg(date(2026, 3, 31))).outcome == "none"
+    d = one(reports=reports, config=cfg(date(2027, 3, 31), year=2027))
+    assert d.outcome == outcome
+    if outcome == "revoke":
+        assert rules(d) == ["A38.1.NO-REPORT"] and d.reasons[0].startswith("2025年度报告")
+
+
+def test_a_report_judged_by_the_previous_cycle_is_not_judged_again() -> None:
+    late_2024 = [ReportRecord(CID, 2024, date(2025, 4, 8)), ReportRecord(CID, 2025, date(2026, 3, 1))]
+    # cycle 2025 (reference 2025-06-30) was past the 2024 deadline and judged it; cycle 2026 does not
+    assert one(reports=late_2024, config=cfg(date(2026, 6, 30))).outcome == "none"
+    # with 31 March reference dates, cycle 2025 was not past it: cycle 2026 judges the 2024 report
+    assert one(reports=late_2024, config=cfg(date(2026, 3, 31))).outcome == "revoke"
 
 
 def test_only_the_report_due_in_the_cycle_year_counts() -> None:
@@ -180,12 +201,34 @@ def test_article_28_event_retires() -> None:
 
 @pytest.mark.parametrize(
     ("when", "counted"),
-    [(date(2025, 12, 31), False), (date(2026, 1, 1), True), (date(2026, 6, 30), True), (date(2026, 7, 1), False)],
-    ids=["year-before", "first-day", "reference-date", "after-reference"],
+    [(date(2025, 6, 30), False), (date(2025, 7, 1), True), (date(2025, 12, 31), True), (date(2026, 1, 1), True),
+     (date(2026, 6, 30), True), (date(2026, 7, 1), False)],
+    ids=["previous-reference-date", "day-after-it", "year-before", "first-day", "reference-date", "after-reference"],
 )
-def test_events_count_in_the_cycle_year_up_to_the_reference_date(when: date, counted: bool) -> None:
+def test_events_count_since_the_previous_cycle_up_to_the_reference_date(when: date, counted: bool) -> None:
+    """The cycle's year up to the reference date (rules.md), and the days of the year before that no cycle
+    held: after the previous cycle's reference date (2025-06-30)."""
     d = one(events=[EventRecord(CID, "A38.3", when, "弄虚作假")])
     assert (d.outcome == "revoke") is counted
+
+
+@pytest.mark.parametrize("ref", [date(2026, 3, 31), date(2026, 6, 30), date(2026, 12, 31)])
+def test_every_day_of_two_years_falls_in_exactly_one_cycle(ref: date) -> None:
+    """Cycles a year apart with the same reference day: an event is judged by one cycle, never none, never two."""
+    day = date(2025, 1, 1)
+    while day <= date(2026, 12, 31):
+        cycles = [year for year in (2025, 2026, 2027)
+                  if one(events=[EventRecord(CID, "A38.3", day, "弄虚作假")], reports=on_time(2022, 2023, 2024, 2025, 2026),
+                         config=cfg(ref.replace(year=year), year=year)).outcome == "revoke"]
+        assert len(cycles) == 1, (day, cycles)
+        day = date.fromordinal(day.toordinal() + 1)
+
+
+def test_a_center_approved_this_year_is_listed_when_an_event_revokes_it() -> None:
+    center = CenterState(CID, NAME, approved_year=2026)
+    assert one(center=center) is None
+    d = one(center=center, events=[EventRecord(CID, "A38.3", date(2026, 5, 1), "申报材料弄虚作假")])
+    assert (d.outcome, rules(d)) == ("revoke", ["A38.3"])
 
 
 def test_two_events_of_one_rule_list_the_rule_once_with_both_reasons() -> None:

@@ -314,6 +314,8 @@ def test_revocation_from_the_real_decision_with_several_events(tmp_path: Path) -
     config = make_config(tmp_path)
     with open_ledger(config, command="test") as led:
         add_center(led.conn, "SJZTIC-2019-009", "石家庄市精细化工技术创新中心", "化工有限公司", approved=2019)
+        led.conn.execute("INSERT INTO annual_reports (center_id, year, submitted_on) VALUES (?,?,?)",
+                         ("SJZTIC-2019-009", 2024, "2025-03-01"))  # the 2024 report, judged in this cycle, on time
         for year, grade in ((2025, "不合格"), (2026, "不合格")):
             led.conn.execute("INSERT INTO evaluations (center_id, year, status, grade, total, recorded_at)"
                              " VALUES (?,?,?,?,?,?)", ("SJZTIC-2019-009", year, "参评", grade, "50", STAMP))

@@ -38,7 +38,7 @@ from fractions import Fraction
 from typing import Any
 
 from toolkit.core.config import Config
-from toolkit.core.dates import format_zh
+from toolkit.core.dates import add_years, format_zh
 from toolkit.core.findings import rule_info
 
 RUNNING = "运行"
@@ -190,6 +190,13 @@ def listed(center: CenterState, year: int) -> bool:
     return center.status_cycle == year
 
 
+def _new_with_event(center: CenterState, events: Sequence[EventRecord], config: Config) -> bool:
+    """A center approved in the cycle's own year is not listed, except when an event of Art. 38 happened to
+    it in the cycle (fraud before its first evaluation): the next cycle's window would not hold the event."""
+    return (center.status == RUNNING and center.approved_year == config.year
+            and any(ev.rule in EVENT_RULES and event_in_cycle(ev, config) for ev in events))
+
+
 def report_due(center: CenterState, report_year: int) -> bool:
     """Whether the center owes an annual report for ``report_year``."""
     return center.approved_year is None or center.approved_year <= report_year
@@ -229,21 +236,42 @@ def _evaluation_hits(history: Sequence[EvaluationRecord], year: int) -> list[_Hi
     return hits
 
 
-def _report_hit(center: CenterState, reports: dict[tuple[str, int], ReportRecord], config: Config) -> _Hit | None:
-    report_year = config.year - 1
-    deadline = config.annual.deadline(report_year)
-    if not config.reference_date > deadline or not report_due(center, report_year):
-        return None
-    rec = reports.get((center.center_id, report_year))
-    when = rec.submitted_on if rec is not None else None
-    if when is not None and when <= deadline:
-        return None
-    if when is None:
-        text = (f"{report_year}年度报告截至{format_zh(config.reference_date)}仍未报送"
-                f"（报送截止日期为{format_zh(deadline)}）")
-    else:
-        text = f"{report_year}年度报告未按时报送：截止日期为{format_zh(deadline)}，实际于{format_zh(when)}报送"
-    return _Hit("A38.1.NO-REPORT", text)
+def previous_reference(config: Config) -> date:
+    """The reference date of the cycle before (a year earlier): what each cycle judges begins the day after."""
+    return add_years(config.reference_date, -1)
+
+
+def overdue_report_years(config: Config) -> list[int]:
+    """The report years whose deadline this cycle is the first to be past (the year before's, as rules.md
+    says, and also the one before it when its deadline was not yet past at the previous cycle's reference
+    date: with the default reference date, 31 March, the deadline itself, a late report would otherwise
+    never be judged)."""
+    years = []
+    for report_year in (config.year - 2, config.year - 1):
+        deadline = config.annual.deadline(report_year)
+        if config.reference_date > deadline and (report_year == config.year - 1
+                                                 or deadline >= previous_reference(config)):
+            years.append(report_year)
+    return years
+
+
+def _report_hits(center: CenterState, reports: dict[tuple[str, int], ReportRecord], config: Config) -> list[_Hit]:
+    hits = []
+    for report_year in overdue_report_years(config):
+        deadline = config.annual.deadline(report_year)
+        if not report_due(center, report_year):
+            continue
+        rec = reports.get((center.center_id, report_year))
+        when = rec.submitted_on if rec is not None else None
+        if when is not None and when <= deadline:
+            continue
+        if when is None:
+            text = (f"{report_year}年度报告截至{format_zh(config.reference_date)}仍未报送"
+                    f"（报送截止日期为{format_zh(deadline)}）")
+        else:
+            text = f"{report_year}年度报告未按时报送：截止日期为{format_zh(deadline)}，实际于{format_zh(when)}报送"
+        hits.append(_Hit("A38.1.NO-REPORT", text))
+    return hits
 
 
 def _event_hit(ev: EventRecord) -> _Hit:
@@ -258,8 +286,12 @@ def _event_hit(ev: EventRecord) -> _Hit:
 
 
 def event_in_cycle(ev: EventRecord, config: Config) -> bool:
-    """Events count when dated in the cycle's year up to the reference date."""
-    return date(config.year, 1, 1) <= ev.occurred_on <= config.reference_date
+    """Events count when dated in the cycle's year up to the reference date (rules.md), and also since the
+    previous cycle's reference date: an event after it in the year before (after 31 March, with the default
+    reference date) would otherwise fall in no cycle and never lead to the revocation it calls for."""
+    when = ev.occurred_on
+    return (date(config.year, 1, 1) <= when <= config.reference_date
+            or previous_reference(config) < when <= config.reference_date)
 
 
 def decide_center(
@@ -270,10 +302,7 @@ def decide_center(
     config: Config,
 ) -> Disposition:
     """The disposition of one center for ``config.year`` (the center is assumed listed)."""
-    hits: list[_Hit] = []
-    report = _report_hit(center, reports, config)
-    if report is not None:
-        hits.append(report)
+    hits: list[_Hit] = _report_hits(center, reports, config)
     hits.extend(_evaluation_hits(history, config.year))
     for ev in sorted(events, key=lambda e: (e.occurred_on, e.rule, e.description)):
         if ev.rule in EVENT_RULES and event_in_cycle(ev, config):
@@ -313,7 +342,8 @@ def decide(
     report_map = {(r.center_id, r.year): r for r in reports}
     out = []
     for center in sorted(centers, key=lambda c: c.center_id):
-        if not listed(center, config.year):
+        if not listed(center, config.year) and not _new_with_event(center, events_by.get(center.center_id, []),
+                                                                   config):
             continue
         out.append(decide_center(center, evals_by.get(center.center_id, []),
                                  events_by.get(center.center_id, []), report_map, config))
