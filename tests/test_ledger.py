@@ -55,6 +55,7 @@ CONTRACT_COLUMNS = {
     "letters": ["id", "kind", "center_id", "cycle_year", "subject", "prefix", "doc_year", "seq", "doc_number", "file",
                 "sha256", "issued_at", "superseded_by"],
     "audit": ["id", "at", "command", "action", "detail", "input_file", "input_sha256", "os_user", "host"],
+    "cycles": ["cycle_year", "reference_date", "decided_at"],
 }
 
 
@@ -83,7 +84,7 @@ def child_env() -> dict[str, str]:
 def test_migrations_build_the_contract_schema_from_nothing(tmp_path: Path) -> None:
     config = cfg(tmp_path)
     with open_ledger(config, command="test") as led:
-        assert led.schema_version() == SCHEMA_VERSION == 2
+        assert led.schema_version() == SCHEMA_VERSION == 3
         for table, cols in CONTRACT_COLUMNS.items():
             assert [r["name"] for r in led.conn.execute(f"PRAGMA table_info({table})")] == cols
         assert led.conn.execute("PRAGMA foreign_keys").fetchone()[0] == 1
@@ -91,7 +92,7 @@ def test_migrations_build_the_contract_schema_from_nothing(tmp_path: Path) -> No
         with pytest.raises(sqlite3.IntegrityError):
             led.conn.execute("INSERT INTO evaluations (center_id, year, status, recorded_at) VALUES ('X', 2026, '参评', 'x')")
     with open_ledger(config, command="again") as led:  # a second open migrates nothing
-        assert led.schema_version() == 2
+        assert led.schema_version() == 3
 
 
 def test_a_missing_ledger_is_created_for_writing_but_refused_for_reading(tmp_path: Path) -> None:
@@ -429,6 +430,35 @@ def test_decide_writes_dispositions_and_status_and_is_stable(decided: Config) ->
         assert {r[0]: r[1] for r in led.conn.execute("SELECT center_id, decided_at FROM dispositions")} == stamps
 
 
+def test_the_next_cycle_judges_from_the_reference_date_the_previous_was_decided_on(tmp_path: Path) -> None:
+    """Cycle 2026 decided on 31 March (the 2025 report's deadline: not yet judged); cycle 2027 on 30 June. The
+    late 2025 report is judged by 2027 (from 2026-03-31, as recorded, not from a year before 2027-06-30), and an
+    event of 2026-05-01 too; the window is said on screen."""
+    config = cfg(tmp_path, ref=date(2026, 3, 31))
+    with open_ledger(config, command="t") as led:
+        add_center(led, "SJZTIC-2020-001")
+        add_center(led, "SJZTIC-2020-002")
+        for cid in ("SJZTIC-2020-001", "SJZTIC-2020-002"):
+            led.conn.execute("INSERT INTO annual_reports VALUES (?, 2024, '2025-03-01', NULL)", (cid,))
+            led.conn.execute("INSERT INTO annual_reports VALUES (?, 2026, '2027-03-01', NULL)", (cid,))
+        led.conn.execute("INSERT INTO annual_reports VALUES ('SJZTIC-2020-001', 2025, '2026-04-08', NULL)")
+        led.conn.execute("INSERT INTO annual_reports VALUES ('SJZTIC-2020-002', 2025, '2026-03-20', NULL)")
+        led.conn.execute("INSERT INTO events (center_id, rule, article, occurred_on, description) VALUES"
+                         " ('SJZTIC-2020-002', 'A38.5', '第三十八条第（五）项', '2026-05-01', '受到重大行政处罚')")
+    first = decide_cycle(config)
+    assert {d.center_id: d.outcome for d in first.dispositions} == {"SJZTIC-2020-001": "none", "SJZTIC-2020-002": "none"}
+    later = config_from_dict({"cycle": {"year": 2027, "reference_date": date(2027, 6, 30)},
+                              "ledger": {"path": "tic-ledger.sqlite", "backups": 0}}, base_dir=tmp_path)
+    second = decide_cycle(later)
+    got = {d.center_id: (d.outcome, list(d.rules)) for d in second.dispositions}
+    assert got == {"SJZTIC-2020-001": ("revoke", ["A38.1.NO-REPORT"]), "SJZTIC-2020-002": ("revoke", ["A38.5"])}
+    assert "2025年度报告未按时报送" in second.dispositions[0].reasons[0]
+    assert any("判定期间：2026年3月31日（上一周期基准日期）之后至2027年6月30日" in line for line in second.summary_lines())
+    with open_ledger(later, command="t", write=False) as led:
+        assert [tuple(r) for r in led.conn.execute("SELECT cycle_year, reference_date FROM cycles ORDER BY 1")] == [
+            (2026, "2026-03-31"), (2027, "2027-06-30")]
+
+
 def test_a_changed_input_after_a_letter_is_reported_not_applied(decided: Config) -> None:
     decide_cycle(decided)
     with open_ledger(decided, command="letters") as led:
@@ -730,8 +760,9 @@ def test_a_decision_changed_to_no_withdraws_the_registration_until_a_letter_name
         assert led.center("SJZTIC-2026-003") is not None
 
 
-def test_a_version_1_ledger_is_migrated_to_version_2(tmp_path: Path) -> None:
-    """A ledger written by the first release gains the dimension scores column and keeps its rows."""
+def test_a_version_1_ledger_is_migrated_to_the_current_version(tmp_path: Path) -> None:
+    """A ledger written by the first release gains the dimension scores column (v2) and the cycles' reference
+    dates (v3), and keeps its rows."""
     from toolkit.adapters.ledger import MIGRATIONS
 
     config = cfg(tmp_path)
@@ -743,9 +774,10 @@ def test_a_version_1_ledger_is_migrated_to_version_2(tmp_path: Path) -> None:
                      " VALUES ('SJZTIC-2020-001', '石家庄市甲技术创新中心', '甲公司', 'x', 'x')")
         conn.execute("INSERT INTO evaluations VALUES ('SJZTIC-2020-001', 2023, '参评', '合格', 0, '70', NULL, 'x')")
     with open_ledger(config, command="test") as led:
-        assert led.schema_version() == 2
+        assert led.schema_version() == 3
         row = led.conn.execute("SELECT grade, dimensions FROM evaluations").fetchone()
         assert (row["grade"], row["dimensions"]) == ("合格", None)
+        assert led.conn.execute("SELECT count(*) FROM cycles").fetchone()[0] == 0
 
 
 def test_a_decision_changed_to_no_leaves_a_center_with_records_as_it_is(tmp_path: Path) -> None:

@@ -58,11 +58,12 @@ from toolkit.core.disposition import (
     ReportRecord,
     decide,
     format_total,
+    judged_since,
 )
 from toolkit.core.findings import rule_info
 from toolkit.errors import LedgerError, LedgerLockedError, os_reason
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 BACKUP_DIR = "台账备份"
 LETTER_KIND_OF_OUTCOME = {"reward": "reward", "rectify": "rectification", "revoke": "revocation", "retire": "retire"}
 OUTCOME_OF_LETTER_KIND = {v: k for k, v in LETTER_KIND_OF_OUTCOME.items()}
@@ -138,7 +139,10 @@ _V1 = [
 # version -> statements that bring a ledger of version-1 to it
 # v2: each evaluation keeps its dimension scores (the rectification notice names the weak dimensions, Art. 37)
 _V2 = ["ALTER TABLE evaluations ADD COLUMN dimensions TEXT"]  # JSON {"scores": {dim: x}, "maxima": {dim: max}}
-MIGRATIONS: dict[int, list[str]] = {1: _V1, 2: _V2}
+# v3: the reference date each cycle was decided on (the next cycle judges what happened after it, Art. 38)
+_V3 = ["""CREATE TABLE cycles (
+  cycle_year INTEGER PRIMARY KEY, reference_date TEXT NOT NULL, decided_at TEXT NOT NULL)"""]
+MIGRATIONS: dict[int, list[str]] = {1: _V1, 2: _V2, 3: _V3}
 
 
 # ------------------------------------------------------------------ who and when
@@ -822,6 +826,7 @@ class DispositionReport:
     conflicts: list[Conflict] = field(default_factory=list)
     changes: list[str] = field(default_factory=list)  # what this run changed in the ledger
     unchanged: int = 0
+    since: date | None = None  # events and report deadlines after this day count (the previous cycle's reference)
 
     def counts(self) -> dict[str, int]:
         out = {o: 0 for o in ("revoke", "retire", "rectify", "reward", "none")}
@@ -849,6 +854,9 @@ class DispositionReport:
         lines = [f"{self.year}年度处置决定（基准日期 {format_zh(self.reference_date)}）：共{len(self.dispositions)}个中心，"
                  f"撤销{c['revoke']}个、不再保留{c['retire']}个、限期整改{c['rectify']}个、奖励{c['reward']}个、"
                  f"无需处置{c['none']}个。"]
+        if self.since is not None:
+            lines.append(f"  判定期间：{format_zh(self.since)}（上一周期基准日期）之后至{format_zh(self.reference_date)}"
+                         "，其间的第三十八条事件和到期未按时报送的年度报告在本周期判定。")
         for d in self.dispositions:
             if d.outcome == "none":
                 continue
@@ -894,7 +902,14 @@ def decide_cycle(config: Config, *, ledger_path: Path | None = None) -> Disposit
     year = config.year
     with open_ledger(config, command="decide", path=db, create=False) as led:
         centers, evals, events, reports = load_records(led)
-        computed = decide(centers, evals, events, reports, config)
+        previous = led.conn.execute("SELECT reference_date FROM cycles WHERE cycle_year = ?", (year - 1,)).fetchone()
+        previous_reference = date.fromisoformat(previous[0]) if previous is not None else None
+        computed = decide(centers, evals, events, reports, config, previous_reference)
+        recorded = led.conn.execute("SELECT reference_date FROM cycles WHERE cycle_year = ?", (year,)).fetchone()
+        if recorded is None or recorded[0] != config.reference_date.isoformat():
+            led.conn.execute("INSERT INTO cycles (cycle_year, reference_date, decided_at) VALUES (?,?,?) ON CONFLICT"
+                             " (cycle_year) DO UPDATE SET reference_date=excluded.reference_date,"
+                             " decided_at=excluded.decided_at", (year, config.reference_date.isoformat(), now_text()))
         by_id = {c.center_id: c for c in centers}
         stored = {r["center_id"]: r for r in led.conn.execute(
             "SELECT * FROM dispositions WHERE cycle_year = ?", (year,))}
@@ -958,7 +973,8 @@ def decide_cycle(config: Config, *, ledger_path: Path | None = None) -> Disposit
                 changes.append(f"{d.center_id}：本周期原定“{OUTCOME_ZH[old_d.outcome]}”已不再成立，状态恢复为“运行”")
                 audits.append(("状态变更", f"{d.center_id}：{center.status}→运行（{year}年度处置重新计算）"))
         led.audit_many(audits or [("处置计算", f"{year}年度：{len(result)}个中心，无变化")])
-        return DispositionReport(year, config.reference_date, result, conflicts, changes, unchanged)
+        return DispositionReport(year, config.reference_date, result, conflicts, changes, unchanged,
+                                 judged_since(config, previous_reference))
 
 
 # ------------------------------------------------------------------- timeline

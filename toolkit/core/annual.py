@@ -385,8 +385,8 @@ def check_rows(rows: Iterable[RawRowLike], config: Config, centers: dict[str, Kn
 
 def not_yet_past(reference_date: date) -> str:
     """What a late report means while the reference date is not past the deadline (as tic decide reads A38.1)."""
-    return (f"，但基准日期{format_zh(reference_date)}尚未过截止日期，处置决定暂不按第三十八条第（一）项处理，"
-            "请核实报送日期或配置中的基准日期")
+    return (f"，但基准日期{format_zh(reference_date)}尚未过截止日期，本周期处置决定暂不按第三十八条第（一）项处理，"
+            "下一周期判定；请核实报送日期或配置中的基准日期")
 
 
 @dataclass(frozen=True)

@@ -190,11 +190,11 @@ def listed(center: CenterState, year: int) -> bool:
     return center.status_cycle == year
 
 
-def _new_with_event(center: CenterState, events: Sequence[EventRecord], config: Config) -> bool:
+def _new_with_event(center: CenterState, events: Sequence[EventRecord], config: Config, since: date) -> bool:
     """A center approved in the cycle's own year is not listed, except when an event of Art. 38 happened to
     it in the cycle (fraud before its first evaluation): the next cycle's window would not hold the event."""
     return (center.status == RUNNING and center.approved_year == config.year
-            and any(ev.rule in EVENT_RULES and event_in_cycle(ev, config) for ev in events))
+            and any(ev.rule in EVENT_RULES and event_in_cycle(ev, config, since) for ev in events))
 
 
 def report_due(center: CenterState, report_year: int) -> bool:
@@ -236,28 +236,29 @@ def _evaluation_hits(history: Sequence[EvaluationRecord], year: int) -> list[_Hi
     return hits
 
 
-def previous_reference(config: Config) -> date:
-    """The reference date of the cycle before (a year earlier): what each cycle judges begins the day after."""
-    return add_years(config.reference_date, -1)
+def judged_since(config: Config, previous_reference: date | None = None) -> date:
+    """The previous cycle's reference date (as the ledger recorded it; else a year before this cycle's): each
+    cycle judges what happened after it, up to its own reference date."""
+    since = previous_reference if previous_reference is not None else add_years(config.reference_date, -1)
+    return min(since, config.reference_date)
 
 
-def overdue_report_years(config: Config) -> list[int]:
+def overdue_report_years(config: Config, since: date) -> list[int]:
     """The report years whose deadline this cycle is the first to be past (the year before's, as rules.md
-    says, and also the one before it when its deadline was not yet past at the previous cycle's reference
-    date: with the default reference date, 31 March, the deadline itself, a late report would otherwise
-    never be judged)."""
+    says, and also the one before it when its deadline was not yet past on ``since``: with the default
+    reference date, 31 March, the deadline itself, a late report would otherwise never be judged)."""
     years = []
     for report_year in (config.year - 2, config.year - 1):
         deadline = config.annual.deadline(report_year)
-        if config.reference_date > deadline and (report_year == config.year - 1
-                                                 or deadline >= previous_reference(config)):
+        if config.reference_date > deadline and (report_year == config.year - 1 or deadline >= since):
             years.append(report_year)
     return years
 
 
-def _report_hits(center: CenterState, reports: dict[tuple[str, int], ReportRecord], config: Config) -> list[_Hit]:
+def _report_hits(center: CenterState, reports: dict[tuple[str, int], ReportRecord], config: Config,
+                 since: date) -> list[_Hit]:
     hits = []
-    for report_year in overdue_report_years(config):
+    for report_year in overdue_report_years(config, since):
         deadline = config.annual.deadline(report_year)
         if not report_due(center, report_year):
             continue
@@ -285,13 +286,12 @@ def _event_hit(ev: EventRecord) -> _Hit:
     return _Hit(ev.rule, text)
 
 
-def event_in_cycle(ev: EventRecord, config: Config) -> bool:
-    """Events count when dated in the cycle's year up to the reference date (rules.md), and also since the
-    previous cycle's reference date: an event after it in the year before (after 31 March, with the default
-    reference date) would otherwise fall in no cycle and never lead to the revocation it calls for."""
+def event_in_cycle(ev: EventRecord, config: Config, since: date) -> bool:
+    """Events count when dated in the cycle's year up to the reference date (rules.md), and also after the
+    previous cycle's reference date ``since``: an event after it in the year before (after 31 March, with the
+    default reference date) would otherwise fall in no cycle and never lead to the revocation it calls for."""
     when = ev.occurred_on
-    return (date(config.year, 1, 1) <= when <= config.reference_date
-            or previous_reference(config) < when <= config.reference_date)
+    return date(config.year, 1, 1) <= when <= config.reference_date or since < when <= config.reference_date
 
 
 def decide_center(
@@ -300,12 +300,14 @@ def decide_center(
     events: Sequence[EventRecord],
     reports: dict[tuple[str, int], ReportRecord],
     config: Config,
+    since: date,
 ) -> Disposition:
-    """The disposition of one center for ``config.year`` (the center is assumed listed)."""
-    hits: list[_Hit] = _report_hits(center, reports, config)
+    """The disposition of one center for ``config.year`` (the center is assumed listed), judging what
+    happened after ``since`` (:func:`judged_since`)."""
+    hits: list[_Hit] = _report_hits(center, reports, config, since)
     hits.extend(_evaluation_hits(history, config.year))
     for ev in sorted(events, key=lambda e: (e.occurred_on, e.rule, e.description)):
-        if ev.rule in EVENT_RULES and event_in_cycle(ev, config):
+        if ev.rule in EVENT_RULES and event_in_cycle(ev, config, since):
             hits.append(_event_hit(ev))
     if not hits:
         return Disposition(center.center_id, center.name, "none")
@@ -330,8 +332,11 @@ def decide(
     events: Iterable[EventRecord],
     reports: Iterable[ReportRecord],
     config: Config,
+    previous_reference: date | None = None,
 ) -> list[Disposition]:
-    """Every listed center's disposition for ``config.year``, in center-id order."""
+    """Every listed center's disposition for ``config.year``, in center-id order; ``previous_reference``: the
+    reference date the previous cycle was decided on (None: a year before this cycle's)."""
+    since = judged_since(config, previous_reference)
     evals_by: dict[str, list[EvaluationRecord]] = defaultdict(list)
     for ev in evaluations:
         if ev.year <= config.year:
@@ -343,10 +348,10 @@ def decide(
     out = []
     for center in sorted(centers, key=lambda c: c.center_id):
         if not listed(center, config.year) and not _new_with_event(center, events_by.get(center.center_id, []),
-                                                                   config):
+                                                                   config, since):
             continue
         out.append(decide_center(center, evals_by.get(center.center_id, []),
-                                 events_by.get(center.center_id, []), report_map, config))
+                                 events_by.get(center.center_id, []), report_map, config, since))
     return out
 
 
