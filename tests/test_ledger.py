@@ -447,6 +447,8 @@ def test_the_next_cycle_judges_from_the_reference_date_the_previous_was_decided_
                          " ('SJZTIC-2020-002', 'A38.5', '第三十八条第（五）项', '2026-05-01', '受到重大行政处罚')")
     first = decide_cycle(config)
     assert {d.center_id: d.outcome for d in first.dispositions} == {"SJZTIC-2020-001": "none", "SJZTIC-2020-002": "none"}
+    assert any("判定期间：2025年3月31日（台账中没有上一周期的处置记录，按一年前推算）之后" in line
+               for line in first.summary_lines())
     later = config_from_dict({"cycle": {"year": 2027, "reference_date": date(2027, 6, 30)},
                               "ledger": {"path": "tic-ledger.sqlite", "backups": 0}}, base_dir=tmp_path)
     second = decide_cycle(later)

@@ -827,6 +827,7 @@ class DispositionReport:
     changes: list[str] = field(default_factory=list)  # what this run changed in the ledger
     unchanged: int = 0
     since: date | None = None  # events and report deadlines after this day count (the previous cycle's reference)
+    since_recorded: bool = False  # the previous cycle's reference date as the ledger recorded it (else a year back)
 
     def counts(self) -> dict[str, int]:
         out = {o: 0 for o in ("revoke", "retire", "rectify", "reward", "none")}
@@ -855,7 +856,8 @@ class DispositionReport:
                  f"撤销{c['revoke']}个、不再保留{c['retire']}个、限期整改{c['rectify']}个、奖励{c['reward']}个、"
                  f"无需处置{c['none']}个。"]
         if self.since is not None:
-            lines.append(f"  判定期间：{format_zh(self.since)}（上一周期基准日期）之后至{format_zh(self.reference_date)}"
+            basis = "上一周期基准日期" if self.since_recorded else "台账中没有上一周期的处置记录，按一年前推算"
+            lines.append(f"  判定期间：{format_zh(self.since)}（{basis}）之后至{format_zh(self.reference_date)}"
                          "，其间的第三十八条事件和到期未按时报送的年度报告在本周期判定。")
         for d in self.dispositions:
             if d.outcome == "none":
@@ -974,7 +976,7 @@ def decide_cycle(config: Config, *, ledger_path: Path | None = None) -> Disposit
                 audits.append(("状态变更", f"{d.center_id}：{center.status}→运行（{year}年度处置重新计算）"))
         led.audit_many(audits or [("处置计算", f"{year}年度：{len(result)}个中心，无变化")])
         return DispositionReport(year, config.reference_date, result, conflicts, changes, unchanged,
-                                 judged_since(config, previous_reference))
+                                 judged_since(config, previous_reference), previous_reference is not None)
 
 
 # ------------------------------------------------------------------- timeline
