@@ -374,7 +374,7 @@ def test_report_shape() -> None:
     assert d["report"] == "evaluation" and d["schema_version"] == 1 and d["reference_date"] == "2026-03-31"
     c = d["centers"][0]
     assert list(c) == ["center_id", "center_name", "status", "experts", "excluded", "dimensions", "total",
-                       "total_exact", "rank", "grade", "remarks", "findings"]
+                       "total_exact", "dimensions_exact", "rank", "grade", "remarks", "findings"]
     assert c["dimensions"] == {"组织管理": 12.0, "研发条件": 16.0, "研发产出": 24.0, "转化应用": 16.0, "开放协作": 12.0}
     warning = next(f for f in c["findings"] if f["rule"] == "A33.UNDECLARED")
     assert warning["severity"] == "warning" and warning["sheet"] == "专家打分" and warning["expert_id"] == "E07"

@@ -461,3 +461,11 @@ def test_a_center_registered_after_the_approval_notice_is_pointed_out(cycle: Con
     hint = [line for line in again.summary_lines() if "印发后又登记了" in line]
     assert hint == [f"提示：认定通知（{notice.doc_number}）印发后又登记了{cid}，未列入该通知（各自的认定批复已生成）；"
                     "如需列入，可运行 tic letters --kind approval_notice --reissue 重新印发（原通知记为作废）。"]
+
+
+def test_weak_dimensions_are_compared_exactly_and_never_shown_as_the_limit() -> None:
+    """研发产出 18, 18, 18, 18, 17.8 from five experts: 17.96 of 30, below 60 % (18), though it rounds to 18.0."""
+    maxima = {"组织管理": 15, "研发产出": 30}
+    text = weak_dimensions_text({"组织管理": "12", "研发产出": "449/25"}, maxima)
+    assert text == "其中，研发产出（17.96分，满分30分）得分低于该项满分的60%，是需要重点整改的方面。"
+    assert "（17.99分" in weak_dimensions_text({"组织管理": "12", "研发产出": "53999/3000"}, maxima)  # 17.9997: cut

@@ -66,3 +66,31 @@ def test_the_timeline_names_letters_in_chinese(tmp_path, config_file):
     assert result.exit_code == 0
     line = next(x for x in result.output.splitlines() if "公文" in x and "石科字" in x)
     assert "整改通知" in line and "rectification" not in line
+
+
+def test_a_rectification_letter_is_the_same_from_the_json_or_from_the_ledger(tmp_path, config_file):
+    """The letter made with --evaluation (the evaluation's JSON) and the one made later from the ledger alone
+    (the JSON gone): the same bytes. The ledger kept the dimensions sorted by code point, and rounded: the
+    letter rebuilt from it named them in another order and was refused as different."""
+    cfg = ["--config", str(config_file)]
+    text = config_file.read_text(encoding="utf-8").replace("reference_date = 2026-03-31", "reference_date = 2026-06-30")
+    config_file.write_text(text, encoding="utf-8")
+    run = CliRunner().invoke
+    assert run(cli, ["ledger", "import", str(samples_dir() / "中心台账.xlsx"), *cfg]).exit_code == 0
+    scores = tmp_path / "评估打分表.xlsx"
+    shutil.copyfile(samples_dir() / "评估打分表-2026.xlsx", scores)
+    results = tmp_path / "评估结果.json"
+    result = run(cli, ["evaluate", str(scores), "--record", "--out", str(tmp_path / "res"), "--json", str(results),
+                       *cfg])
+    assert result.exit_code == 0, result.output
+    assert run(cli, ["decide", *cfg]).exit_code == 0
+    out = tmp_path / "公文"
+    result = run(cli, ["letters", "--kind", "rectification", "--out", str(out), "--evaluation", str(results), *cfg])
+    assert result.exit_code == 0, result.output
+    (letter,) = out.glob("整改通知-*.docx")
+    made = letter.read_bytes()
+    results.unlink()
+    letter.unlink()
+    result = run(cli, ["letters", "--kind", "rectification", "--out", str(out), *cfg])
+    assert result.exit_code == 0, result.output
+    assert letter.read_bytes() == made

@@ -718,12 +718,14 @@ def _exact_total(entry: dict[str, Any]) -> str | None:
 
 
 def _dimensions_json(entry: dict[str, Any], report: dict[str, Any]) -> str | None:
-    """The center's dimension scores and their maxima as JSON, or None when it was not scored."""
-    scores = entry.get("dimensions")
+    """The center's dimension scores (exact, "p/q", when the report carries them: the rectification notice
+    compares them with 60 % of the maximum, rules.md rounds only for display) and their maxima as JSON, in the
+    order of the evaluation (Art. 34); None when it was not scored."""
+    scores = entry.get("dimensions_exact") or entry.get("dimensions")
     if not isinstance(scores, dict) or not scores:
         return None
     maxima = (report.get("settings") or {}).get("dimensions") or {}
-    return json.dumps({"scores": scores, "maxima": maxima}, ensure_ascii=False, sort_keys=True)
+    return json.dumps({"scores": scores, "maxima": maxima}, ensure_ascii=False)
 
 
 def record_evaluation(

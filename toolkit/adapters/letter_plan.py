@@ -17,6 +17,7 @@ facts are missing from the ledger is not planned; a :class:`PlanProblem` says wh
 from __future__ import annotations
 
 import json
+import math
 import re
 import sqlite3
 from collections.abc import Collection, Mapping
@@ -152,9 +153,12 @@ def join_articles(articles: list[str]) -> str:
 
 
 def _score_text(value: Fraction) -> str:
+    """A dimension's mean as the letter prints it: whole, else to two decimals cut (never rounded up, so a score
+    below 60 % of the maximum never reads as the 60 % itself: 17.96, not 18.0)."""
     if value.denominator == 1:
         return str(value.numerator)
-    return f"{float(value):g}"
+    hundredths = math.floor(value * 100)
+    return f"{hundredths // 100}.{hundredths % 100:02d}".rstrip("0").rstrip(".")
 
 
 def weak_dimensions_text(dimensions: Mapping[str, Any], maxima: Mapping[str, int]) -> str | None:
@@ -393,19 +397,28 @@ class _Planner:
         })
 
     def _dimension_entry(self, center_id: str) -> tuple[dict[str, Any], dict[str, int]] | None:
-        """The center's dimension scores: from the given evaluation report, else as recorded in the ledger."""
+        """The center's dimension scores (exact when recorded so) and maxima, in the configured order of the
+        dimensions (Art. 34): from the given evaluation report, else as recorded in the ledger — the same
+        letter either way."""
         report = self.evaluation
         for entry in (report or {}).get("centers") or []:
             if entry.get("center_id") == center_id and isinstance(entry.get("dimensions"), dict):
                 maxima = (report.get("settings") or {}).get("dimensions") or self.config.evaluation.dimensions
-                return entry["dimensions"], {str(k): int(v) for k, v in maxima.items()}
+                scores = entry.get("dimensions_exact") or entry["dimensions"]
+                return scores, self._in_order({str(k): int(v) for k, v in maxima.items()})
         ev = self.conn.execute("SELECT dimensions FROM evaluations WHERE center_id = ? AND year = ?",
                                (center_id, self.year)).fetchone()
         if ev is not None and ev["dimensions"]:
             stored = json.loads(ev["dimensions"])
             maxima = stored.get("maxima") or self.config.evaluation.dimensions
-            return stored["scores"], {str(k): int(v) for k, v in maxima.items()}
+            return stored["scores"], self._in_order({str(k): int(v) for k, v in maxima.items()})
         return None
+
+    def _in_order(self, maxima: dict[str, int]) -> dict[str, int]:
+        """``maxima`` in the order of the configured dimensions, any other after them (a ledger of the first
+        release stored them sorted by code point)."""
+        order = list(self.config.evaluation.dimensions)
+        return dict(sorted(maxima.items(), key=lambda kv: (order.index(kv[0]) if kv[0] in order else len(order))))
 
     def revocation(self, row: sqlite3.Row, d: sqlite3.Row) -> None:
         rules = list(json.loads(d["rules"]))

@@ -321,6 +321,7 @@ class CenterResult:
             "dimensions": None if self.dimensions is None else {k: round1(v) for k, v in self.dimensions.items()},
             "total": None if self.total is None else round1(self.total),
             "total_exact": None if self.total is None else str(self.total),
+            "dimensions_exact": None if self.dimensions is None else {k: str(v) for k, v in self.dimensions.items()},
             "rank": self.rank,
             "grade": self.grade,
         }
