@@ -37,7 +37,7 @@ from toolkit.adapters.letters import (
 from toolkit.adapters.pdf import convert_to_pdf
 from toolkit.cli.letters import letters_cmd
 from toolkit.core.config import Config, config_from_dict
-from toolkit.errors import OutputError, TemplateError, TicError
+from toolkit.errors import LedgerError, OutputError, TemplateError, TicError
 from toolkit.resources import templates_dir
 
 STAMP = "2026-03-01T10:00:00"
@@ -469,3 +469,34 @@ def test_weak_dimensions_are_compared_exactly_and_never_shown_as_the_limit() -> 
     text = weak_dimensions_text({"组织管理": "12", "研发产出": "449/25"}, maxima)
     assert text == "其中，研发产出（17.96分，满分30分）得分低于该项满分的60%，是需要重点整改的方面。"
     assert "（17.99分" in weak_dimensions_text({"组织管理": "12", "研发产出": "53999/3000"}, maxima)  # 17.9997: cut
+
+
+def test_change_letters_say_from_what_to_what_and_never_print_the_note_as_the_matter(cycle: Config,
+                                                                                       tmp_path: Path) -> None:
+    from toolkit.adapters.ledger import record_change
+
+    with open_ledger(cycle, command="test") as led:
+        led.conn.execute("UPDATE centers SET reg_place = NULL WHERE center_id = 'SJZTIC-2020-002'")
+    # 其他重大事项: the note is the approving document, not the matter
+    record_change(cycle, "SJZTIC-2026-005", "other", "依托单位由甲公司变更为乙公司", date(2026, 6, 10),
+                  "石科函〔2026〕8号")
+    # 注册地 with no earlier address in the ledger: not issued, the problem says how to complete it
+    record_change(cycle, "SJZTIC-2020-002", "reg_place", "石家庄市鹿泉区上庄镇创新路8号", date(2026, 6, 1))
+    report = issue_letters(cycle, tmp_path / "out", kinds=["change"])
+    files = {e.center_id: e.file for e in report.letters}
+    other = text_of(tmp_path / "out" / files["SJZTIC-2026-005"])
+    assert "石科函" not in other and "石科函" not in files["SJZTIC-2026-005"]
+    assert "变更其他重大事项的批复" in other.replace("\n", "")
+    assert "其他重大事项变更（依托单位由甲公司变更为乙公司），自2026年6月10日起生效" in other
+    assert "SJZTIC-2020-002" not in files
+    (problem,) = [p for p in report.problems if p.center_id == "SJZTIC-2020-002"]
+    assert "没有变更前的注册地" in problem.message and "--from" in problem.message
+    done = record_change(cycle, "SJZTIC-2020-002", "reg_place", "石家庄市鹿泉区上庄镇创新路8号", date(2026, 6, 1),
+                         old_value="石家庄市长安区中山东路100号")
+    assert done.completed and not done.created and "已补登变更前的内容" in done.sentence()
+    report = issue_letters(cycle, tmp_path / "out", kinds=["change"])
+    entry = next(e for e in report.letters if e.center_id == "SJZTIC-2020-002")
+    text = text_of(tmp_path / "out" / entry.file)
+    assert "注册地由“石家庄市长安区中山东路100号”变更为“石家庄市鹿泉区上庄镇创新路8号”" in text
+    with pytest.raises(LedgerError, match="不一致"):  # a --from that is not what the ledger holds
+        record_change(cycle, "SJZTIC-2020-001", "director", "王五", date(2026, 7, 1), old_value="赵六")

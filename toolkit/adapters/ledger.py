@@ -1095,9 +1095,13 @@ class ChangeResult:
     new_value: str
     effective_on: date
     created: bool
+    completed: bool = False  # an earlier record of it got its value before the change (--from)
 
     def sentence(self) -> str:
         what = CHANGE_FIELDS[self.field]
+        if self.completed:
+            return (f"该变更已登记过（编号 {self.change_id}），已补登变更前的内容“{self.old_value}”，"
+                    "变更批复将写明由什么变更为什么。")
         if not self.created:
             return f"该变更已登记过（编号 {self.change_id}），未重复登记。"
         return (f"已登记{self.center_id}的{what}变更（编号 {self.change_id}）：由“{self.old_value or '—'}”变更为"
@@ -1117,14 +1121,18 @@ def record_change(
     effective_on: date,
     note: str = "",
     *,
+    old_value: str | None = None,
     ledger_path: Path | None = None,
 ) -> ChangeResult:
-    """Record an approved Art. 30 change; the center's current value follows (name, reg_place, director)."""
+    """Record an approved Art. 30 change; the center's current value follows (name, reg_place, director).
+    ``old_value`` (``--from``): the value before the change, for a ledger that has none (the letter says from
+    what to what); it completes an earlier record of the same change that lacks it."""
     if field_name not in CHANGE_FIELDS:
         raise LedgerError(f"变更事项“{field_name}”无效，应为 name（名称）、reg_place（注册地）、director（主任）或 other（其他）。")
     new_value = " ".join(str(new_value).split())
     if not new_value:
         raise LedgerError("变更后的内容为空，未登记。")
+    given_old = " ".join(str(old_value).split()) if old_value is not None else ""
     db = Path(ledger_path or config.ledger_path)
     with open_ledger(config, command="ledger change", path=db, create=False) as led:
         cid = center_id.strip().upper()
@@ -1135,6 +1143,10 @@ def record_change(
             "SELECT * FROM changes WHERE center_id = ? AND field = ? AND effective_on = ? AND new_value = ?",
             (cid, field_name, effective_on.isoformat(), new_value)).fetchone()
         if done is not None:
+            if given_old and not done["old_value"]:
+                led.conn.execute("UPDATE changes SET old_value = ? WHERE id = ?", (given_old, done["id"]))
+                led.audit("补登变更前内容", f"{cid} {CHANGE_FIELDS[field_name]}（变更编号 {done['id']}）：{given_old}")
+                return ChangeResult(done["id"], cid, field_name, given_old, new_value, effective_on, False, True)
             return ChangeResult(done["id"], cid, field_name, done["old_value"], new_value, effective_on, False)
         if row["status"] != RUNNING:
             raise LedgerError(f"{cid}的状态为“{row['status']}”，不能再登记变更（第三十条适用于运行期间）。")
@@ -1149,6 +1161,10 @@ def record_change(
         old = row[field_name] if field_name != "other" else None
         if field_name != "other" and old == new_value:
             raise LedgerError(f"{cid}的{CHANGE_FIELDS[field_name]}已是“{new_value}”，无需变更。")
+        if old and given_old and " ".join(old.split()) != given_old:
+            raise LedgerError(f"台账中{cid}的{CHANGE_FIELDS[field_name]}为“{old}”，与 --from 给出的“{given_old}”不一致，"
+                              "未登记变更。")
+        old = old or given_old or None
         stamp = now_text()
         cur = led.conn.execute(
             "INSERT INTO changes (center_id, field, old_value, new_value, effective_on, description, cycle_year,"

@@ -474,15 +474,20 @@ class _Planner:
             if row is None:
                 continue
             ctx = self.center_context(row)
-            what = CHANGE_FIELD_ZH[ch["field"]]
-            if ch["field"] == "other" and clean_text(ch["description"]):
-                what = _fact(ch["description"])
+            what = CHANGE_FIELD_ZH[ch["field"]]  # the note (--note: the approving document …) stays in the ledger
             old, new = clean_text(ch["old_value"]), clean_text(ch["new_value"])
+            if not old and ch["field"] != "other":
+                self.problem("change", row["center_id"],
+                             f"{row['center_id']} {row['name']}：变更批复须写明{what}由什么变更为什么，但台账中没有变更前的"
+                             f"{what}，未生成；请运行 tic ledger change {row['center_id']} --field {ch['field']} "
+                             f"--to “{new}” --date {ch['effective_on']} --from “变更前的{what}” 补登后重新运行。")
+                continue
             subject_name = old if ch["field"] == "name" and old else ctx["center_name"]
             ctx.update({
                 "subject_name": subject_name,
                 "change_field": what,
-                "change_text": f"由“{old}”变更为“{new}”" if old else f"变更为“{new}”",
+                # other: --to says what the matter is (依托单位由甲公司变更为乙公司), unless --from gave the before
+                "change_text": f"由“{old}”变更为“{new}”" if old else f"变更（{_fact(new)}）",
                 "old_value": old,
                 "new_value": new,
                 "effective_date": format_zh(date.fromisoformat(ch["effective_on"])),

@@ -123,14 +123,17 @@ def register_cmd(file: Path, config_path: Path | None, ledger_path: Path | None,
 @click.argument("center_id")
 @click.option("--field", "field_name", type=click.Choice(["name", "reg_place", "director", "other"]), required=True,
               help="变更事项：name 名称、reg_place 注册地、director 中心主任、other 其他重大事项。")
-@click.option("--to", "new_value", required=True, help="变更后的内容。")
+@click.option("--to", "new_value", required=True,
+              help="变更后的内容（other：写明变更的事项，如“依托单位由甲公司变更为乙公司”）。")
+@click.option("--from", "old_value", default=None,
+              help="变更前的内容：台账中没有时必须填写（变更批复要写明由什么变更为什么）。")
 @click.option("--date", "effective", required=True, metavar="YYYY-MM-DD", help="变更生效日期（批准日期）。")
-@click.option("--note", default="", help="说明（如批准文件）。")
+@click.option("--note", default="", help="说明（如批准文件），只记入台账。")
 @config_option
 @ledger_option
 @json_option
 @guarded
-def change_cmd(center_id: str, field_name: str, new_value: str, effective: str, note: str,
+def change_cmd(center_id: str, field_name: str, new_value: str, old_value: str | None, effective: str, note: str,
                config_path: Path | None, ledger_path: Path | None, json_dest: str | None) -> None:
     """登记经批准的变更（第三十条）：名称、注册地、中心主任或其他重大事项。"""
     from toolkit.adapters.ledger import record_change
@@ -140,7 +143,8 @@ def change_cmd(center_id: str, field_name: str, new_value: str, effective: str, 
     except ValueProblem:
         raise click.BadParameter(f"“{effective}”不是有效日期，请按 YYYY-MM-DD 填写。", param_hint="--date") from None
     config = resolve_config(config_path)
-    result = record_change(config, center_id, field_name, new_value, when, note, ledger_path=ledger_path)
+    result = record_change(config, center_id, field_name, new_value, when, note, old_value=old_value,
+                           ledger_path=ledger_path)
     _say([result.sentence()], json_dest)
     emit_json(result.to_dict(), json_dest)
 
