@@ -46,6 +46,10 @@ MARGIN_TOP, MARGIN_BOTTOM, MARGIN_LEFT, MARGIN_RIGHT = 2098, 1984, 1587, 1474  #
 TEXT_W = PAGE_W - MARGIN_LEFT - MARGIN_RIGHT  # 8845 = 156 mm
 LINE = 578  # 28.9 pt: 22 lines in the 225 mm type area
 CHAR = 320  # one 3号 character (16 pt)
+# 28 characters a line (GB/T 9704 §5.2.2): the 156 mm line holds 27.6 characters of 16 pt, so every character is
+# set 0.25 pt closer (15.75 pt: 28.08 a line), in Word, WPS and LibreOffice alike (a character grid, Word's way,
+# LibreOffice 7.4 lays out at half that density)
+CHAR_SPACING = -5  # twentieths of a point
 CHAR4 = 280  # one 4号 character (14 pt)
 RECORD_W = TEXT_W  # 版记 rules as wide as the type area
 
@@ -451,10 +455,13 @@ def styles_xml() -> str:
     styles = [
         '<w:docDefaults><w:rPrDefault><w:rPr>'
         + fonts(FS, "Times New Roman")
-        + '<w:kern w:val="2"/>'
+        + f'<w:spacing w:val="{CHAR_SPACING}"/><w:kern w:val="2"/>'
         + size(32)
         + '<w:lang w:val="en-US" w:eastAsia="zh-CN" w:bidi="ar-SA"/></w:rPr></w:rPrDefault>'
-        f'<w:pPrDefault><w:pPr><w:spacing w:before="0" w:after="0" w:line="{LINE}" w:lineRule="exact"/>'
+        # overflowPunct on, as Word has it by default: LibreOffice 7.4 reads the value inverted, and hanging
+        # punctuation in its justified lines is dropped from the PDF (a ；at a line's end vanished)
+        '<w:pPrDefault><w:pPr><w:overflowPunct w:val="1"/>'
+        f'<w:spacing w:before="0" w:after="0" w:line="{LINE}" w:lineRule="exact"/>'
         '<w:jc w:val="both"/></w:pPr></w:pPrDefault></w:docDefaults>',
         '<w:style w:type="paragraph" w:default="1" w:styleId="Normal"><w:name w:val="Normal"/><w:qFormat/>'
         '<w:pPr><w:widowControl w:val="0"/></w:pPr><w:rPr>' + fonts(FS, "Times New Roman") + size(32)

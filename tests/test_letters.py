@@ -396,6 +396,31 @@ def test_pdf_is_produced_and_has_the_text(cycle: Config, tmp_path: Path) -> None
         assert "".join(ODD_NAME.split()) in flat and "第三十七条" in flat
 
 
+@pytest.mark.skipif(shutil.which("soffice") is None or shutil.which("pdftotext") is None,
+                    reason="LibreOffice and pdftotext are needed")
+def test_no_punctuation_is_lost_at_a_line_end_in_the_pdf(cycle: Config, tmp_path: Path) -> None:
+    """LibreOffice 7.4 hangs a line's last punctuation mark in the margin of a justified line and leaves it out
+    of the PDF (a ；vanished from the 认定通知): an event description whose commas fall at every position of a
+    line, and every one is in the PDF; the lines hold 28 characters (GB/T 9704)."""
+    facts = "".join("测" * n + "，" for n in range(1, 40)) + "1" + "".join("试" * n + "；" for n in range(20, 30))
+    with open_ledger(cycle, command="test") as led:
+        led.conn.execute("UPDATE events SET description = ? WHERE center_id = 'SJZTIC-2019-003'", (facts,))
+        led.conn.execute("UPDATE dispositions SET reasons = ? WHERE center_id = 'SJZTIC-2019-003'", (json.dumps(
+            ["2025年、2026年绩效评估连续两年不合格", f"2026年1月10日，严重弄虚作假，提供虚假材料和不真实数据：{facts}"],
+            ensure_ascii=False),))
+    out = tmp_path / "out"
+    report = issue_letters(cycle, out, kinds=["revocation"], pdf=True)
+    (entry,) = report.letters
+    words = "".join(text_of(out / entry.file).split())
+    assert facts.rstrip("；") in words  # a fact loses its final mark in the sentence
+    pdf = subprocess.run(["pdftotext", str(out / entry.pdf), "-"], capture_output=True, check=True).stdout.decode()
+    for mark in "，；。、：":
+        assert "".join(pdf.split()).count(mark) == words.count(mark), mark
+    layout = subprocess.run(["pdftotext", "-layout", str(out / entry.pdf), "-"], capture_output=True,
+                            check=True).stdout.decode()
+    assert max(len(line.strip()) for line in layout.splitlines() if "测" in line and " " not in line.strip()) == 28
+
+
 def test_cli_writes_json_and_exits_by_status(cycle: Config, tmp_path: Path) -> None:
     config_file = tmp_path / "tic.toml"
     config_file.write_text(
