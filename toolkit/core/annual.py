@@ -287,12 +287,12 @@ def check_row(
                 submitted, "warning")
 
     if submitted is not None:  # the content rules apply to a report that was sent
-        _check_content(values, raw, findings, add, missing_columns, year)
+        _check_content(values, raw, findings, add, missing_columns, year, config.reference_date)
     return AnnualRow(row=raw.row, values=values, findings=_ordered(findings), cells=cells, known=known)
 
 
 def _check_content(values: dict[str, Any], raw: RawRowLike, findings: list[Finding], add: Any,
-                   missing_columns: frozenset[str], year: int | None) -> None:
+                   missing_columns: frozenset[str], year: int | None, reference_date: date) -> None:
     blocked = {f.field for f in findings}
     for spec in FIELDS:
         if not spec.required or spec.key in values or spec.key in blocked:
@@ -325,14 +325,16 @@ def _check_content(values: dict[str, Any], raw: RawRowLike, findings: list[Findi
     if "tsc_meetings" in v and v["tsc_meetings"] < 1:
         add("A15.TSC-MEETING", "技术指导委员会本年度未召开会议（每年至少一次）", "tsc_meetings", v["tsc_meetings"])
     birth = v.get("director_birth")
-    if birth is not None and year is not None:
-        on = date(year, 12, 31)
-        age = age_on(birth, on)
-        if age > MAX_AGE:
-            who = f"中心主任{v['director']}" if v.get("director") else "中心主任"
-            add("A16.DIRECTOR-AGE", f"{who}于{format_zh(on)}年龄{age}周岁，超过60周岁", "director_birth", birth)
-        elif birth > on:
-            add("DATA.TYPE", f"主任出生日期{format_zh(birth)}晚于报告年度末，请核实", "director_birth", birth)
+    if birth is not None:
+        on = reference_date  # as in part A (rules.md B): the age in 周岁 on the cycle's reference date
+        if birth > on:
+            add("DATA.TYPE", f"主任出生日期{format_zh(birth)}晚于基准日期{format_zh(on)}，请核实", "director_birth", birth)
+        else:
+            age = age_on(birth, on)
+            if age > MAX_AGE:
+                who = f"中心主任{v['director']}" if v.get("director") else "中心主任"
+                add("A16.DIRECTOR-AGE", f"{who}至基准日{on.isoformat()}年龄为{age}周岁，超过60周岁", "director_birth",
+                    birth)
     if v.get("director_other") is True:
         add("A16.DIRECTOR-OTHER", "中心主任兼任其他平台负责人", "director_other", "是")
     months = v.get("director_months")
