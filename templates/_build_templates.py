@@ -670,11 +670,13 @@ APP_XML = (
 
 def build(kind: str) -> bytes:
     """The template of one kind as .docx bytes (reproducible)."""
-    label, make = KINDS[kind]
+    _label, make = KINDS[kind]
     parts = {
         "[Content_Types].xml": CONTENT_TYPES,
         "_rels/.rels": PACKAGE_RELS,
-        "docProps/core.xml": core_xml(f"公文模板：{label}"),
+        # the letter's own title in its document properties (Word's 属性, a PDF's title); |safe: python-docx
+        # escapes it when it writes the XML, the sandbox's autoescaping would escape it a second time
+        "docProps/core.xml": core_xml("{{ doc_title|safe }}"),
         "docProps/app.xml": APP_XML,
         "word/document.xml": document_xml(make()),
         "word/_rels/document.xml.rels": DOCUMENT_RELS,

@@ -61,9 +61,10 @@ ARTICLES = {
 
 
 def context(kind: str, **changes: Any) -> dict[str, Any]:
-    ctx = {k: SAMPLE[k] for k in LETTER_FIELDS[kind] if k != "title"}
+    ctx = {k: SAMPLE[k] for k in LETTER_FIELDS[kind] if k not in ("title", "doc_title")}
     ctx.update(changes)
     ctx.setdefault("title", letter_title(kind, ctx))
+    ctx.setdefault("doc_title", ctx["title"].replace("\n", ""))
     return ctx
 
 

@@ -9,7 +9,8 @@ although everything but the rendering is the same for each letter of a kind.
   body and of every header and footer, which is compiled once in the given (sandboxed,
   autoescaping, strict) environment; a header or footer that uses no field is rendered
   once and kept as bytes;
-- the core properties are rendered as docxtpl renders them, and every other member of
+- the core properties are rendered as docxtpl renders them (once, or per letter when they
+  hold fields: the letter's title in its document properties), and every other member of
   the package is serialised and deflated once (python-docx's own save): its local
   header and compressed bytes are kept;
 
@@ -21,9 +22,8 @@ deflated with fixed timestamps as :func:`toolkit.adapters.letters.normalise_docx
 them. The result is the same bytes as ``DocxTemplate`` + ``render`` + ``save`` + that
 normalisation (the tests check it), so a letter's SHA-256 does not depend on the path.
 
-Templates using what this path does not reproduce (fields in the core properties or
-in footnotes) are marked :attr:`PreparedTemplate.supported` False; the caller renders
-those with plain docxtpl.
+Templates using what this path does not reproduce (fields in footnotes) are marked
+:attr:`PreparedTemplate.supported` False; the caller renders those with plain docxtpl.
 """
 
 from __future__ import annotations
@@ -37,6 +37,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from docx.opc.constants import RELATIONSHIP_TYPE as RT
 from docx.opc.oxml import serialize_part_xml
 from docx.oxml.parser import parse_xml
 from docxtpl import DocxTemplate
@@ -131,8 +132,14 @@ class PreparedTemplate:
         self.doc = DocxTemplate(io.BytesIO(template))
         self.doc.render_init()
         package = self.doc.docx.part.package
-        self.supported = not self._has_fields_docxtpl_renders_elsewhere(package)
+        self.supported = not any(p.content_type == FOOTNOTES_TYPE for p in package.iter_parts())
         self._parts: list[_Part] = []
+        core = package.core_properties
+        # the core properties with fields, compiled: rendered per letter as render_properties does
+        self._core_fields = {prop: env.from_string(getattr(core, prop) or "") for prop in CORE_PROPERTIES
+                             if any(mark in (getattr(core, prop) or "") for mark in _JINJA_MARKS)}
+        self._core_part = package.part_related_by(RT.CORE_PROPERTIES) if self._core_fields else None
+        self.core_name = self._core_part.partname.lstrip("/") if self._core_part is not None else None
         self._members: list[_Member | str] = []  # a fixed member, or the zip name of a part rendered per letter
         if not self.supported:
             return
@@ -151,10 +158,12 @@ class PreparedTemplate:
                     self._parts.append(prepared)
                 else:  # no field: the same bytes for every letter
                     fixed[prepared.name] = self._render_part(prepared, {})
-        doc.render_properties({}, env)  # no fields in them (checked above): what docxtpl sets them to
+        for prop in CORE_PROPERTIES:  # what render_properties sets the ones without fields to
+            if prop not in self._core_fields:
+                setattr(core, prop, env.from_string(getattr(core, prop) or "").render({}))
         saved = io.BytesIO()
         doc.docx.save(saved)
-        templated = {p.name for p in self._parts}
+        templated = {p.name for p in self._parts} | ({self.core_name} if self.core_name else set())
         with zipfile.ZipFile(saved) as zf:
             for info in zf.infolist():
                 if info.filename in templated:
@@ -164,16 +173,6 @@ class PreparedTemplate:
                     if data is None:
                         data = zf.read(info.filename)
                     self._members.append(_member(info.filename, data, date_time))
-
-    @staticmethod
-    def _has_fields_docxtpl_renders_elsewhere(package: Any) -> bool:
-        """Fields in the core properties or a footnotes part: docxtpl renders those its own way; not done here."""
-        core = package.core_properties
-        for prop in CORE_PROPERTIES:
-            value = getattr(core, prop) or ""
-            if any(mark in value for mark in _JINJA_MARKS):
-                return True
-        return any(p.content_type == FOOTNOTES_TYPE for p in package.iter_parts())
 
     def _render_part(self, part: _Part, context: Mapping[str, Any]) -> bytes:
         """One part rendered, then post-processed exactly as ``DocxTemplate.render`` does, serialised as saved."""
@@ -194,4 +193,9 @@ class PreparedTemplate:
     def render(self, context: Mapping[str, Any]) -> bytes:
         """The filled .docx: the same bytes as docxtpl's render + save + fixed-time normalisation."""
         rendered = {p.name: _member(p.name, self._render_part(p, context), self.date_time) for p in self._parts}
+        if self._core_part is not None and self.core_name is not None:
+            core = self.doc.docx.core_properties
+            for prop, template in self._core_fields.items():
+                setattr(core, prop, template.render(context))
+            rendered[self.core_name] = _member(self.core_name, self._core_part.blob, self.date_time)
         return write_zip([rendered[m] if isinstance(m, str) else m for m in self._members])

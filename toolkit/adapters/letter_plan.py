@@ -49,7 +49,8 @@ CHANGE_FIELD_ZH = {"name": "名称", "reg_place": "注册地", "director": "中�
 EN_PREFIX = "Shi Jiazhuang Technology Innovation Center of"
 CHINESE_NUMERALS = "一二三四五六七八九十"
 
-COMMON_FIELDS = frozenset({"doc_number", "issuer", "printer", "letter_date", "copy_to_text", "cycle_year", "title"})
+COMMON_FIELDS = frozenset({"doc_number", "issuer", "printer", "letter_date", "copy_to_text", "cycle_year", "title",
+                           "doc_title"})
 CENTER_FIELDS = frozenset({
     "center_id", "center_name", "center_name_en", "name_en_clause", "lead_name", "partners_text",
     "district", "district_bureau", "key_field", "rd_direction", "director",
@@ -310,6 +311,7 @@ class _Planner:
                          f"无法生成{KIND_ZH[kind]}（letters.md 要求写明），请补全台账后重新运行。")
             return
         context["title"] = letter_title(kind, context)
+        context["doc_title"] = context["title"].replace("\n", "")  # the document properties' title: one line
         district = context.get("district") or None
         self.plan.letters.append(PlannedLetter(
             kind, row["center_id"], self.year, subject, context["center_name"], district, context,
@@ -338,6 +340,7 @@ class _Planner:
             ctx = self.common(list(self.config.letters.copy_to))
             ctx.update({"centers": centers, "count": len(centers)})
             ctx["title"] = letter_title("approval_notice", ctx)
+            ctx["doc_title"] = ctx["title"].replace("\n", "")
             districts = tuple(dict.fromkeys(c["district"] for c in centers if c["district"] != "—"))
             self.plan.letters.append(PlannedLetter("approval_notice", None, self.year, "", None, None, ctx, districts))
 
