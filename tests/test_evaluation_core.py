@@ -6,6 +6,7 @@ import json
 import subprocess
 import sys
 import time
+from dataclasses import replace
 from datetime import date
 from fractions import Fraction
 from pathlib import Path
@@ -395,3 +396,55 @@ def test_speed_500_centers_by_9_experts() -> None:
     elapsed = time.perf_counter() - start
     assert result.summary()["graded"] == 500
     assert elapsed < 2.0, f"{elapsed:.2f}s"
+
+
+# ------------------------------------------------------------------ found by an audit of Art. 31-35
+
+
+def test_a_blank_status_is_an_error_and_the_center_is_not_graded() -> None:
+    """A deferred or absent center whose 参评状态 was left blank would be graded (不合格) as 参评."""
+    experts = panel()
+    res = _only(run([center(status=None)], experts, full("C1", experts, (5, 5, 5, 5, 5))))
+    assert res.grade is None and res.rank is None
+    (f,) = [f for f in res.findings if f.rule == "DATA.REQUIRED"]
+    assert f.severity.value == "error" and f.cell == "H4" and "未填参评状态" in f.message
+
+
+@pytest.mark.parametrize(("raw", "read"), [("12分", 12), ("１２．５分", Fraction(25, 2)), (" 12 ", 12),
+                                           ("12件", None), ("1，2", None), ("1,2", None), ("12,5", None)])
+def test_a_score_is_a_number_or_points_never_another_unit_or_a_decimal_comma(raw: str, read: object) -> None:
+    experts = panel()
+    rows = full("C1", experts)
+    rows[0] = score("C1", experts[0].expert_id, (raw, 16, 24, 16, 12))
+    res = _only(run([center()], experts, rows))
+    if read is None:
+        assert ("DATA.TYPE", experts[0].expert_id) in rules(res.findings) and res.grade is None
+    else:
+        assert res.grade is not None and res.scores[0].dims[DIMS[0]] == read
+
+
+def test_a_dimension_formula_without_a_value_is_said_so_not_missing() -> None:
+    experts = panel()
+    rows = full("C1", experts)
+    rows[0] = replace(score("C1", experts[0].expert_id, (None, 16, 24, 16, 12)), formula_missing=frozenset({DIMS[0]}))
+    res = _only(run([center()], experts, rows))
+    assert ("DATA.FORMULA", experts[0].expert_id) in rules(res.findings)
+    assert ("SCORE.MISSING", experts[0].expert_id) not in rules(res.findings) and res.grade is None
+
+
+def test_a_center_twice_on_the_roster_is_graded_on_neither_row() -> None:
+    experts = panel()
+    result = run([center(status="视同合格", row=4), center(status="参评", row=5)], experts, full("C1", experts))
+    assert [c.grade for c in result.centers] == [None, None]
+    assert all(any(f.rule == "DATA.DUPLICATE" for f in c.findings) for c in result.centers)
+
+
+def test_a_duplicate_row_does_not_bring_an_excluded_expert_back_or_count_an_expert_twice() -> None:
+    experts = panel()
+    rows = full("C1", experts)
+    rows.append(score("C1", experts[1].expert_id, recuse="是"))
+    rows[1] = score("C1", experts[1].expert_id, recuse="是")
+    rows.append(score("C1", experts[2].expert_id))  # E03 twice, not excluded
+    res = _only(run([center()], experts, rows))
+    assert res.valid_experts == 6  # 7 experts, E02 excluded; E03's two rows are one expert
+    assert [s.state for s in res.scores if s.expert_id == experts[1].expert_id][0] == "excluded"

@@ -158,6 +158,7 @@ def test_uscc_check_character_and_region(intake_file, config):
         ({"higher_tic": "√"}, "A28.HIGHER-TIC"),
         ({"sales": None}, "DATA.REQUIRED"),
         ({"sales": "两千万"}, "DATA.TYPE"),
+        ({"sales": "2,5"}, "DATA.TYPE"),  # a decimal comma is not read as 25 (1,500 is 1500)
         ({"reg_date": "2021-02-30"}, "DATA.TYPE"),
         ({"rd_org": "不清楚"}, "DATA.TYPE"),
         ({"phone": "12345"}, "DATA.PHONE"),

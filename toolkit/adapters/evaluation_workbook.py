@@ -449,7 +449,8 @@ def read_evaluation_workbook(path: Path | str, dimensions: Mapping[str, int] | N
             center_id=_text(v.get("center_id")), expert_id=_text(v.get("expert_id")),
             scores={d: v.get(d) for d in dims}, total=v.get("total"),
             total_formula_missing="total" in r.formula_missing, recuse=v.get("recuse"),
-            remarks=_text(v.get("remarks")), row=r.row, cells=r.cells))
+            remarks=_text(v.get("remarks")), row=r.row, cells=r.cells,
+            formula_missing=frozenset(d for d in dims if d in r.formula_missing)))
     personnel = [
         Person(center_id=_text(r.values.get("center_id")), name=_text(r.values.get("name")),
                id_number=_id_number(r.values.get("id_number"), personnel_t, r.row,

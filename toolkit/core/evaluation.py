@@ -70,7 +70,7 @@ from toolkit.core.values import (
     nfkc,
     parse_bool,
     parse_choice,
-    parse_number,
+    parse_score,
 )
 
 # ------------------------------------------------------------------ vocabulary
@@ -193,6 +193,7 @@ class ScoreRow:
     remarks: str = ""
     row: int | None = None
     cells: Mapping[str, str] = field(default_factory=dict)
+    formula_missing: frozenset[str] = frozenset()  # dimensions whose cell is a formula without a cached value
 
 
 @dataclass(frozen=True)
@@ -296,7 +297,10 @@ class CenterResult:
 
     @property
     def valid_experts(self) -> int:
-        return sum(1 for s in self.scores if s.state in ("valid", "invalid"))
+        """Experts on the panel after recusal: each once (a duplicate row is not a second expert), never one
+        whose scores were excluded."""
+        excluded = {s.expert_id for s in self.scores if s.state == "excluded"}
+        return len({s.expert_id for s in self.scores if s.state in ("valid", "invalid")} - excluded)
 
     @property
     def excluded_experts(self) -> list[str]:
@@ -598,11 +602,11 @@ class _Evaluation:
 
     def parse_status(self, res: CenterResult, sheet: str) -> None:
         c = res.center
-        if is_blank(c.status):
+        if is_blank(c.status):  # never guessed: a deferred or absent center would be graded (and 不合格)
             res.status = PARTICIPATING
             res.findings.append(Finding.of(
-                "DATA.REQUIRED", f"中心{c.center_id}未填参评状态，按“参评”处理", severity="warning", sheet=sheet,
-                cell=c.cells.get("status"), row=c.row))
+                "DATA.REQUIRED", f"中心{c.center_id}未填参评状态（参评、未参评、中途退出、缓评或视同合格），该中心不予定级",
+                sheet=sheet, cell=c.cells.get("status"), row=c.row))
             return
         try:
             res.status = parse_choice(c.status, STATUSES, _STATUS_ALIASES)
@@ -726,7 +730,8 @@ class _Evaluation:
             if ek in seen:
                 first = seen[ek]
                 for r in (first, es):
-                    r.state = "invalid"
+                    if r.state != "excluded":  # an expert excluded by recusal stays excluded
+                        r.state = "invalid"
                     res.findings.append(Finding.of(
                         "DATA.DUPLICATE", f"专家{e.expert_id}对中心{c.center_id}有两行评分（第{first.row}行和第{s.row}行），"
                         "请删去多余的一行", sheet=sheet, cell=r.cells.get("expert_id"), row=r.row, expert_id=e.expert_id))
@@ -829,7 +834,7 @@ class _Evaluation:
             if is_blank(raw):
                 return None, None
             try:
-                dims[d] = Fraction(parse_number(raw))
+                dims[d] = Fraction(parse_score(raw))
             except ValueProblem:
                 return None, None
         return dims, sum(dims.values(), Fraction(0))
@@ -841,6 +846,13 @@ class _Evaluation:
         for d, maximum in self.settings.dimensions.items():
             raw = s.scores.get(d)
             cell = s.cells.get(d)
+            if d in s.formula_missing:  # not an empty cell: never "not scored"
+                ok = False
+                res.findings.append(Finding.of(
+                    "DATA.FORMULA", f"专家{e.expert_id}对中心{c.center_id}的“{d}”评分是公式但没有计算结果（文件由程序生成、"
+                    "未在 Excel 中打开保存），请在 Excel 中打开、保存后重新提交", sheet=sheet, field=d, cell=cell, row=s.row,
+                    expert_id=e.expert_id))
+                continue
             if is_blank(raw):
                 ok = False
                 res.findings.append(Finding.of(
@@ -848,7 +860,7 @@ class _Evaluation:
                     field=d, cell=cell, row=s.row, expert_id=e.expert_id))
                 continue
             try:
-                value = Fraction(parse_number(raw))
+                value = Fraction(parse_score(raw))
             except ValueProblem as exc:
                 ok = False
                 res.findings.append(Finding.of(
@@ -869,7 +881,7 @@ class _Evaluation:
         es.total = sum(dims.values(), Fraction(0))
         if not s.total_formula_missing and not is_blank(s.total):
             try:
-                given = Fraction(parse_number(s.total))
+                given = Fraction(parse_score(s.total))
             except ValueProblem as exc:
                 es.state = "invalid"
                 res.findings.append(Finding.of(
@@ -1001,6 +1013,8 @@ class _Evaluation:
                 self.status_only(res, rows)
                 if self.centers.get(k) is not res:
                     res.grade = None
+            if res.blocked:  # an error on the center (a duplicate roster row, no status …): never a grade
+                res.grade = None
         self.rank_and_quota(results)
         if self.formula_missing:
             cells = "、".join(self.formula_missing[:5]) + ("等" if len(self.formula_missing) > 5 else "")

@@ -65,6 +65,7 @@ class Amount:
 
 
 _NUM_RE = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)$")
+_GROUPED_RE = re.compile(r"^[+-]?\d{1,3}(,\d{3})+(\.\d*)?$")  # 1,500 or 12,345.6: commas between thousands only
 _UNIT_FACTORS = {"万元": Decimal(1), "元": Decimal("0.0001"), "亿元": Decimal(10000), "万": Decimal(1), "亿": Decimal(10000)}
 _OTHER_UNITS = ("平方米", "㎡", "m2", "m²", "人", "件", "个", "项", "月", "个月", "家", "名", "次", "%")
 
@@ -95,7 +96,7 @@ def parse_amount(value: object, money: bool = False) -> Amount:
         return Amount(value)
     if not isinstance(value, str):
         raise ValueProblem("应为数字")
-    text = nfkc(value).strip().replace(",", "").replace(" ", "").replace("，", "")
+    text = nfkc(value).strip().replace(" ", "").replace("，", ",")
     unit = None
     if money:
         for name in ("万元", "亿元", "元", "万", "亿"):
@@ -107,16 +108,34 @@ def parse_amount(value: object, money: bool = False) -> Amount:
             if text.endswith(name):
                 text = text[: -len(name)]
                 break
-    if not _NUM_RE.match(text):
-        raise ValueProblem("应为数字")
-    try:
-        number = Decimal(text)
-    except InvalidOperation:  # pragma: no cover - the regex already guards
-        raise ValueProblem("应为数字") from None
+    number = _number(text)
     if unit is not None:
         number = number * _UNIT_FACTORS[unit]
         unit = {"万": "万元", "亿": "亿元"}.get(unit, unit)
     return Amount(number, unit)
+
+
+def _number(text: str) -> Decimal:
+    """A number written plainly; a comma only between groups of three digits ("1,5" or "2,50" is not 15 or 250:
+    it may be a decimal comma)."""
+    if "," in text:
+        if not _GROUPED_RE.match(text):
+            raise ValueProblem("应为数字（逗号只能用作千位分隔符）")
+        text = text.replace(",", "")
+    if not _NUM_RE.match(text):
+        raise ValueProblem("应为数字")
+    try:
+        return Decimal(text)
+    except InvalidOperation:  # pragma: no cover - the regex already guards
+        raise ValueProblem("应为数字") from None
+
+
+def parse_score(value: object) -> Decimal:
+    """An expert's score: a number, or text in 分 ("12分", "１２.５"); another unit (件, 人 …) is not a score."""
+    if isinstance(value, str):
+        text = nfkc(value).strip().replace(" ", "").replace("，", ",")
+        return _number(text[:-1] if text.endswith("分") else text)
+    return parse_amount(value).value
 
 
 def parse_number(value: object) -> Decimal:
