@@ -239,3 +239,35 @@ def test_the_wrong_kind_of_workbook_is_one_sentence_not_a_finding_per_row(tmp_pa
     assert result.exit_code == 2
     lines = [x for x in result.output.splitlines() if x.strip()]
     assert len(lines) <= 3 and "看起来不是申报汇总表" in lines[0]
+
+
+def test_the_copy_of_a_workbook_with_merged_cells_notes_and_comments_keeps_them(tmp_path, config_file):
+    """A district column merged down, a note typed right of the form, the clerk's own comment on a header: the
+    copy is written (it was a traceback that stopped the batch), marks the top-left cell of a merged range,
+    leaves the note in place and keeps the clerk's comment before ours."""
+    from openpyxl.comments import Comment
+
+    from tests.conftest import write_intake
+
+    src = write_intake(tmp_path / "长安区.xlsx", [good_row(), good_row(seq=2, center_name="石家庄市乙技术创新中心",
+                                                                       lead_uscc="bad", district=None)])
+    wb = load_workbook(src)
+    ws = wb.active
+    ws.merge_cells("F4:F5")  # 依托单位统一社会信用代码 merged down: F5 (with the bad code) becomes part of F4
+    ws["AP3"] = "备注：本表经局长审核"  # a note of the clerk's right of the form
+    ws["B5"].comment = Comment("县区待补", "科员")  # B5 (district missing) gets a finding too
+    wb.save(src)
+    other = tmp_path / "other.xlsx"
+    from tests.conftest import write_intake as again
+
+    again(other, [good_row(center_name="石家庄市丙技术创新中心")])
+    result = CliRunner().invoke(cli, ["validate", str(src), str(other), "--out", str(tmp_path / "out"),
+                                      "--config", str(config_file)])
+    assert "Traceback" not in result.output and result.exit_code in (1, 2)
+    copy = load_workbook(tmp_path / "out" / "长安区.校验结果.xlsx")
+    ws = copy["申报汇总"]
+    assert ws["AP3"].value == "备注：本表经局长审核"
+    assert ws["AQ3"].value == "校验结论" and ws["AR3"].value == "校验问题"
+    assert ws["B5"].comment.text.startswith("县区待补") and "县（市、区）" in ws["B5"].comment.text
+    assert "统一社会信用代码" in ws["F4"].comment.text  # F5's finding, on the merged range's top-left cell
+    assert (tmp_path / "out" / "other.校验结果.xlsx").is_file()  # the next file still gets its copy

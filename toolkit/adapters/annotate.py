@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from openpyxl.cell.cell import MergedCell
 from openpyxl.comments import Comment
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
@@ -68,6 +69,38 @@ def annotated_name(source: Path, suffix: str = "校验结果") -> str:
     return f"{keep}-{digest}.{suffix}{ext}"
 
 
+class _MergedAnchors:
+    """The cell that carries a reference's fill and comment: itself, or the top-left cell of the merged range it
+    lies in (the other cells of a range take neither; openpyxl refuses a comment on them)."""
+
+    def __init__(self, ws) -> None:  # type: ignore[no-untyped-def]
+        self.ws = ws
+        self.ranges: dict[tuple[int, int], tuple[int, int]] | None = None
+
+    def __call__(self, ref: str):  # type: ignore[no-untyped-def]
+        cell = self.ws[ref]
+        if not isinstance(cell, MergedCell):
+            return cell
+        if self.ranges is None:
+            self.ranges = {}
+            for rng in self.ws.merged_cells.ranges:
+                for row in range(rng.min_row, rng.max_row + 1):
+                    for col in range(rng.min_col, rng.max_col + 1):
+                        self.ranges[(row, col)] = (rng.min_row, rng.min_col)
+        row, col = self.ranges.get((cell.row, cell.column), (cell.row, cell.column))
+        return self.ws.cell(row=row, column=col)
+
+
+def _comment(cell, text: str, count: int) -> None:  # type: ignore[no-untyped-def]
+    """Our comment on ``cell``, after the clerk's own when it has one (never replacing it)."""
+    mine = cell.comment
+    if mine is not None and mine.author != AUTHOR and mine.text:
+        text = f"{mine.text}\n——\n{text}"
+    comment = Comment(text, AUTHOR)
+    comment.width, comment.height = 320, min(60 + 40 * count + (80 if mine is not None else 0), 480)
+    cell.comment = comment
+
+
 def _comment_text(findings: Sequence[Finding]) -> str:
     return "\n".join(f"【{SEVERITY_ZH[f.severity]}】{f.sentence()}" for f in findings)
 
@@ -88,11 +121,15 @@ def write_annotated(
     wb = open_workbook(source, read_only=False, keep_vba=keep_vba, data_only=False)
     style = FastStyle(wb)
     ws = wb[sheet]
+    # after every column the clerk used (a note typed right of the form keeps its place), not only the headers
     last_col = 1
-    for cell in ws[header_row]:
-        if cell.value not in (None, ""):
-            last_col = max(last_col, cell.column)
+    for values in ws.iter_rows(values_only=True):
+        for col in range(len(values), last_col, -1):
+            if values[col - 1] not in (None, ""):
+                last_col = col
+                break
     vcol = last_col + 1
+    anchor = _MergedAnchors(ws)
     scol = last_col + 2
     for col, title, width in ((vcol, "校验结论", 10), (scol, "校验问题", 60)):
         c = ws.cell(row=header_row, column=col, value=title)
@@ -108,12 +145,10 @@ def write_annotated(
             if f.cell:
                 by_cell.setdefault(f.cell, []).append(f)
         for ref, fs in by_cell.items():
-            cell = ws[ref]
+            cell = anchor(ref)
             worst = Severity.ERROR if any(f.severity is Severity.ERROR for f in fs) else Severity.WARNING
             style(cell, fill=RED if worst is Severity.ERROR else YELLOW)
-            comment = Comment(_comment_text(fs), AUTHOR)
-            comment.width, comment.height = 320, min(60 + 40 * len(fs), 400)
-            cell.comment = comment
+            _comment(cell, _comment_text(fs), len(fs))
         v = ws.cell(row=r.row, column=vcol, value=r.verdict.zh)
         style(v, fill=VERDICT_FILL[r.verdict], alignment=CENTER, border=BOX)
         text = "；".join(f.message for f in r.findings if f.severity is not Severity.INFO)
@@ -121,8 +156,9 @@ def write_annotated(
         style(s, alignment=WRAP_TOP, font=BODY_FONT, border=BOX)
     for f in file_findings:
         if f.cell and f.sheet == sheet:
-            ws[f.cell].fill = RED if f.severity is Severity.ERROR else YELLOW
-            ws[f.cell].comment = Comment(_comment_text([f]), AUTHOR)
+            cell = anchor(f.cell)
+            cell.fill = RED if f.severity is Severity.ERROR else YELLOW
+            _comment(cell, _comment_text([f]), 1)
 
     _findings_sheet(wb, list_sheet, sheet, rows, file_findings, summary_lines, style)
     write_with(target, wb.save)

@@ -93,9 +93,9 @@ def normalise_header(text: object) -> str:
     """Header text for matching: NFKC (brackets to one width), no white space, no leading */★."""
     s = nfkc(str(text or ""))
     s = re.sub(r"\s+", "", s)
-    s = s.lstrip("*★☆※")
+    s = s.strip("*★☆※")  # a required mark before or after the header ("信用代码*")
     s = s.replace("【", "(").replace("】", ")").replace("[", "(").replace("]", ")")
-    return s.rstrip("：:")
+    return s.rstrip("：:").rstrip("*★☆※")
 
 
 def _base(text: str) -> str:
@@ -136,6 +136,7 @@ _F_TAG = re.compile(rb"<(?:\w+:)?f[\s>/]")
 _C_TAG = re.compile(rb"<(?:\w+:)?c\s[^>]*?\br=\"([A-Z]+[0-9]+)\"")
 _C_END = re.compile(rb"</(?:\w+:)?c>")
 _V_TAG = re.compile(rb"<(?:\w+:)?v>([^<]+)</(?:\w+:)?v>")
+_V_ANY = re.compile(rb"<(?:\w+:)?v[\s>/]")
 
 
 def _formulas_without_value(data: bytes) -> set[str]:
@@ -156,8 +157,14 @@ def _formulas_without_value(data: bytes) -> set[str]:
             continue
         em = _C_END.search(data, m.start())
         stop = em.start() if em else len(data)
-        if not _V_TAG.search(data, m.start(), stop):
-            out.add(cm.group(1).decode())
+        if _V_TAG.search(data, m.start(), stop):
+            continue
+        # <v></v> in a t="str" cell is a cached empty text (Excel saves a formula giving "" so); openpyxl
+        # writes <v></v> in every formula cell it never computed, without a type
+        tag = data[start: data.find(b">", start)]
+        if (b't="str"' in tag or b"t='str'" in tag) and _V_ANY.search(data, m.start(), stop):
+            continue
+        out.add(cm.group(1).decode())
     return out
 
 

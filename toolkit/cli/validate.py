@@ -69,6 +69,10 @@ def validate_cmd(files: tuple[Path, ...], config_path: Path | None, json_dest: s
             except OutputError as exc:
                 echo(f"  错误：{exc}", err=True)
                 status = 2
+            except Exception as exc:  # an unforeseen layout of this workbook: the other files still get theirs
+                echo(f"  错误：未能生成“{path.name}”的校验结果副本（{type(exc).__name__}: {exc}），"
+                     "校验结论以屏幕和 JSON 为准。", err=True)
+                status = 2
         worst = max(worst, status)
     write_reports_json(reports, json_dest)  # streamed: the same text as emit_json of their to_dict()
     raise SystemExit(worst)

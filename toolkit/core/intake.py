@@ -24,10 +24,12 @@ from toolkit.core.divisions import Divisions
 from toolkit.core.findings import Finding, Severity, Verdict, rule_info, summarise_verdicts, verdict_of
 from toolkit.core.uscc import ALPHABET, WEIGHTS, normalise_uscc, uscc_problem
 from toolkit.core.values import (
+    FLOAT_DIGITS,
     ValueProblem,
     clean_text,
     compact,
     is_phone,
+    not_an_error,
     parse_amount,
     parse_bool,
     parse_choice,
@@ -278,8 +280,14 @@ def _remembered(parse: Callable[[Any], Any]) -> Callable[[Any], Any]:
 
 
 def _value_parser(spec: FieldSpec, ctx: IntakeContext) -> Callable[[Any], Any]:
-    """The parser of one field, chosen once (numbers return their :class:`Amount`)."""
-    parse = _plain_parser(spec, ctx)
+    """The parser of one field, chosen once (numbers return their :class:`Amount`); an Excel error value
+    (#N/A …) is a problem for every field, not text or a number to read."""
+    plain = _plain_parser(spec, ctx)
+
+    def parse(raw: Any) -> Any:
+        not_an_error(raw)
+        return plain(raw)
+
     return _remembered(parse) if spec.type in _MEMO_TYPES else parse
 
 
@@ -530,19 +538,23 @@ def _field_code(i: int, spec: FieldSpec) -> list[str]:
     t = spec.type
     out = [f" v = get({key})",
            f" if v is not None and (type(v) is not str or v.strip()) and not (fm and {key} in fm):"]
-    if t in _TEXT_TYPES and not spec.money:  # clean_text never fails
-        return out + ["  if type(v) is str and '\\n' not in v and '\\r' not in v:",
+    if t in _TEXT_TYPES and not spec.money:  # one line of text, no '#' (an Excel error value): itself, stripped
+        return out + ["  if type(v) is str and '\\n' not in v and '\\r' not in v and '#' not in v:",
                       f"   values[{key}] = v.strip()",
                       "  else:",
-                      f"   x = P{i}(v)",
-                      "   if x:",
-                      f"    values[{key}] = x"]
+                      "   try:",
+                      f"    x = P{i}(v)",
+                      "   except ValueProblem as exc:",
+                      f"    add('DATA.TYPE', L{i} + '“' + clean_text(v) + '”' + str(exc) + B{i}, {key}, v)",
+                      "   else:",
+                      "    if x:",
+                      f"     values[{key}] = x"]
     out.append("  try:")
     if t == "integer":
         out.append(f"   x = v if type(v) is int else int(v) if type(v) is float and v.is_integer() else P{i}(v)")
     elif t == _NUMBER:
         out += ["   if type(v) is float and v == v and v != INF and v != -INF:",
-                "    x, unit = Decimal(repr(v)), None",
+                "    x, unit = Decimal(format(v, DIGITS)), None",
                 "   else:",
                 f"    a = P{i}(v)",
                 "    x, unit = a.value, a.unit"]
@@ -586,7 +598,7 @@ def compile_value_reader(ctx: IntakeContext) -> Callable[[Callable[[str], Any], 
     lines = ["def read(get, fm, add):", " values = {}"]
     namespace: dict[str, Any] = {"ValueProblem": ValueProblem, "Decimal": Decimal, "INF": _FLOAT_INF,
                                  "YUAN": _YUAN_UNITS, "MONEY_AS_YUAN": MONEY_AS_YUAN, "datetime": datetime,
-                                 "date": date, "clean_text": clean_text, "fmt": fmt}
+                                 "date": date, "clean_text": clean_text, "fmt": fmt, "DIGITS": FLOAT_DIGITS}
     for i, (spec, _key, _is_number, parse, _unit_check) in enumerate(ctx._parsers):
         namespace[f"P{i}"] = parse
         namespace[f"L{i}"] = spec.label

@@ -39,6 +39,20 @@ def is_blank(value: object) -> bool:
     return value is None or (isinstance(value, str) and not value.strip())
 
 
+FLOAT_DIGITS = ".15g"
+"""A number cell as Excel shows it: 15 significant digits (a SUM cached as 1999.9999999999998 is 2000)."""
+
+EXCEL_ERRORS = frozenset({"#N/A", "#VALUE!", "#REF!", "#DIV/0!", "#NUM!", "#NAME?", "#NULL!", "#GETTING_DATA",
+                          "#SPILL!", "#CALC!", "#FIELD!", "#BLOCKED!", "#CONNECT!", "#BUSY!", "#UNKNOWN!"})
+"""Excel's error values (a formula that failed): never a value of any field."""
+
+
+def not_an_error(value: object) -> None:
+    """Raise :class:`ValueProblem` for an Excel error value (#N/A …): it fills a cell but says nothing."""
+    if isinstance(value, str) and value.strip() in EXCEL_ERRORS:
+        raise ValueProblem("是 Excel 错误值（公式出错或引用的数据不存在），请改正")
+
+
 def clean_text(value: object) -> str:
     """A cell as one line of text: stripped, inner line breaks kept as spaces."""
     if value is None:
@@ -77,7 +91,7 @@ def _to_decimal(value: int | float) -> Decimal:
         return Decimal(value)
     if value != value or value in (float("inf"), float("-inf")):
         raise ValueProblem("应为数字")
-    return Decimal(repr(value))
+    return Decimal(format(value, FLOAT_DIGITS))
 
 
 _UNITS_LONGEST_FIRST = tuple(name for name in sorted(_OTHER_UNITS, key=len, reverse=True) if name != "%")

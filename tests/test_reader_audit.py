@@ -1,0 +1,71 @@
+"""What an audit of real-world intake workbooks found, under both readers (calamine and openpyxl)."""
+
+from __future__ import annotations
+
+import zipfile
+from pathlib import Path
+
+import pytest
+from conftest import good_row, write_intake
+
+from toolkit.intake import validate_file
+
+
+@pytest.fixture(autouse=True, params=["calamine", "openpyxl"])
+def engine(request, monkeypatch):  # type: ignore[no-untyped-def]
+    monkeypatch.setenv("TIC_READER", request.param)
+    return request.param
+
+
+def findings(report, row: int = 0) -> list[tuple[str, str | None]]:  # type: ignore[no-untyped-def]
+    return [(f.rule, f.field) for f in report.rows[row].findings]
+
+
+@pytest.mark.parametrize("error", ["#N/A", "#VALUE!", "#REF!"])
+def test_an_excel_error_value_is_never_a_value(tmp_path: Path, config, error: str) -> None:  # type: ignore[no-untyped-def]
+    """A VLOOKUP that failed in 研发方向 made the row eligible; #VALUE! in 中心名称 read as a bad name."""
+    path = write_intake(tmp_path / "错误值.xlsx", [good_row(rd_direction=error), good_row(seq=2, sales=error)])
+    report = validate_file(path, config)
+    (f,) = [f for f in report.rows[0].findings if f.rule != "DATA.DUPLICATE"]  # the two rows are the same center
+    assert (f.rule, f.field, f.cell) == ("DATA.TYPE", "rd_direction", "V4") and "Excel 错误值" in f.message
+    assert report.rows[0].verdict.value == "ineligible"
+    assert ("DATA.TYPE", "sales") in findings(report, 1)
+
+
+def patch_sheet(path: Path, old: bytes, new: bytes) -> None:
+    """Rewrite the sheet XML as Excel would have saved it (openpyxl cannot write these cells)."""
+    with zipfile.ZipFile(path) as zf:
+        parts = {i.filename: zf.read(i.filename) for i in zf.infolist()}
+    sheet = parts["xl/worksheets/sheet1.xml"]
+    assert old in sheet
+    parts["xl/worksheets/sheet1.xml"] = sheet.replace(old, new)
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
+        for name, data in parts.items():
+            zf.writestr(name, data)
+
+
+def test_a_cached_sum_with_a_float_leftover_is_the_number_excel_shows(tmp_path: Path, config) -> None:  # type: ignore[no-untyped-def]
+    """A SUM cached as 1999.9999999999998 shows 2000 in Excel: it was 'lower than 2000万元'."""
+    path = write_intake(tmp_path / "合计.xlsx", [good_row(sales=2000, fixed_staff=15)])
+    patch_sheet(path, b'<c r="K4" t="n"><v>2000</v>', b'<c r="K4"><f>SUM(K10:K20)</f><v>1999.9999999999998</v>')
+    patch_sheet(path, b'<c r="X4" t="n"><v>15</v>', b'<c r="X4"><v>14.999999999999998</v>')
+    report = validate_file(path, config)
+    assert findings(report) == []
+    assert report.rows[0].values["sales"] == 2000 and report.rows[0].values["fixed_staff"] == 15
+
+
+def test_a_required_mark_after_the_header_is_not_part_of_it(tmp_path: Path, config) -> None:  # type: ignore[no-untyped-def]
+    path = write_intake(tmp_path / "星号.xlsx", [good_row()], headers={"lead_uscc": "依托单位统一社会\n信用代码*",
+                                                                     "center_name": "拟建中心名称★："})
+    report = validate_file(path, config)
+    assert report.table is not None and not report.table.missing_columns
+    assert findings(report) == [] and report.file_findings == []
+
+
+def test_a_formula_giving_empty_text_is_computed_not_a_formula_without_value(tmp_path: Path, config) -> None:  # type: ignore[no-untyped-def]
+    """Excel saves a formula whose result is "" as t="str" with an empty <v>: computed. openpyxl writes every
+    formula it never computed with an empty <v> and no type: still DATA.FORMULA."""
+    path = write_intake(tmp_path / "公式.xlsx", [good_row(remarks='=IF(1=0,"x","")', equipment="=100+150")])
+    patch_sheet(path, b'<c r="AM4"><f>IF(1=0,"x","")</f><v></v></c>', b'<c r="AM4" t="str"><f>IF(1=0,"x","")</f><v></v></c>')
+    report = validate_file(path, config)
+    assert [(rule, field) for rule, field in findings(report) if rule == "DATA.FORMULA"] == [("DATA.FORMULA", "equipment")]
