@@ -115,6 +115,16 @@ def test_broken_file_among_good_ones(tmp_path):
     collected = json.loads((folder(cycle, "city") / "市局汇总.json").read_text(encoding="utf-8"))
     assert collected["summary"]["rows"] == 1 and validate_file(src, config).rows[0].verdict.value == "eligible"
     assert (folder(cycle, "logs")).glob("运行-*.json")
+    # the next month, nothing changed: nothing is processed again, but the run says the problems are still there
+    # and exits 2 again (it exited 0, reporting success while the files stayed unreadable)
+    again = run_cycle(cycle)
+    assert not again.did_anything and again.status == 2
+    text = "\n".join(again.lines())
+    assert "没有新的或变化的文件" in text and "（仍未解决）" in text and "打分表.xlsx" in text
+    (folder(cycle, "inbox") / "坏.xlsx").unlink()
+    (folder(cycle, "scores") / "打分表.xlsx").unlink()
+    fixed = run_cycle(cycle)  # the broken files taken away: the collection runs again, and all is well
+    assert fixed.status == 0 and "仍未解决" not in "\n".join(fixed.lines())
 
 
 def test_a_held_ledger_lock_stops_the_run_in_one_sentence(tmp_path):

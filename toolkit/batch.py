@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -24,7 +24,7 @@ from toolkit.adapters.atomic import write_text
 from toolkit.adapters.config_file import DEFAULT_NAME, load_config
 from toolkit.core.config import Config
 from toolkit.cycle import STATE_FILE, folder
-from toolkit.errors import LedgerError, TicError
+from toolkit.errors import InputFileError, LedgerError, TicError
 
 CITY_WORKBOOK = "市局汇总.xlsx"
 
@@ -129,6 +129,9 @@ class RunReport:
         return out
 
 
+OPEN = "_open"  # the state file's record of results with problems, per step and input
+
+
 class _State:
     """What the last run processed: input content hashes per step."""
 
@@ -142,8 +145,23 @@ class _State:
     def seen(self, step: str, key: str) -> str | None:
         return self.data.get(step, {}).get(key)
 
-    def mark(self, step: str, key: str, digest: str) -> None:
+    def mark(self, step: str, key: str, digest: str, status: int = 0, attention: Sequence[str] = ()) -> None:
+        """``key`` done with ``digest``; a result with problems (status 1 or 2) is kept with what needs a person,
+        so a run that finds nothing new still says so and exits with that status (the same result)."""
         self.data.setdefault(step, {})[key] = digest
+        problems = self.data.setdefault(OPEN, {}).setdefault(step, {})
+        if status:
+            problems[key] = {"status": status, "attention": list(attention)}
+        else:
+            problems.pop(key, None)
+
+    def replay(self, step: Step, key: str) -> None:
+        """What an unchanged input's last run left open: the step's status and the lines that need a person."""
+        problem = self.data.get(OPEN, {}).get(step.key, {}).get(key)
+        if problem:
+            step.status = max(step.status, int(problem.get("status", 0)))
+            for line in problem.get("attention", []):
+                step.attention.append(f"（仍未解决）{line}")
 
     def save(self) -> None:
         write_text(self.path, json.dumps(self.data, ensure_ascii=False, indent=1, sort_keys=True) + "\n")
@@ -180,8 +198,8 @@ def run_cycle(cycle_dir: Path | str, *, dry_run: bool = False, config_path: Path
     return report
 
 
-def _guard(step: Step, action: Callable[[], None]) -> None:
-    """A step's failure is reported in one sentence and the run goes on with the next step."""
+def _guard(step: Step, action: Callable[[], None]) -> TicError | None:
+    """A step's failure is reported in one sentence and the run goes on with the next step; returns it."""
     try:
         action()
     except TicError as exc:
@@ -189,6 +207,18 @@ def _guard(step: Step, action: Callable[[], None]) -> None:
         step.ran = True
         step.lines.append(f"错误：{exc}")
         step.attention.append(str(exc))
+        return exc
+    return None
+
+
+def _unreadable(state: _State, step: Step, key: str, digest: str, failure: TicError | None) -> bool:
+    """Whether the input itself could not be read: then it is kept as done, with its problem (reported again on
+    every run until the file changes, never read again unchanged); a failure of ours (a held ledger, an output
+    that could not be written) is tried again on the next run."""
+    if isinstance(failure, InputFileError):
+        state.mark(step.key, key, digest, 2, [str(failure)])
+        return True
+    return failure is not None
 
 
 def _changed(step: Step, inbox: Path, state: _State, dry_run: bool, verb: str) -> Iterator[tuple[Path, str, str]]:
@@ -200,6 +230,7 @@ def _changed(step: Step, inbox: Path, state: _State, dry_run: bool, verb: str) -
         digest = sha256_file(path)
         key = _key(inbox, path)
         if state.seen(step.key, key) == digest:
+            state.replay(step, key)
             continue
         step.ran = True
         if dry_run:
@@ -253,13 +284,16 @@ def _run_steps(report: RunReport, cycle: Path, config: Config, state: _State, *,
                     step.attention.append(f"{s['review']} 项申报为“待核实”，请在“05-市局汇总/{CITY_WORKBOOK}”中查看问题说明。")
                 if s["unreadable"]:
                     step.attention.append(f"{s['unreadable']} 个报送文件无法读取，请联系相关区县重新报送。")
+                problems = list(step.attention)
                 undecided = sum(len(item.report.rows) for item in result.active) - result.kept_decisions
                 if undecided > 0:  # every row decided already (kept from the earlier workbook): nothing to ask
                     step.attention.append(f"请在“05-市局汇总/{CITY_WORKBOOK}”的“批准建设”列填写市局决定"
                                           f"（尚有{undecided}项未填写），保存后再次运行。")
-                state.mark(step.key, "inbox", inbox_digest)
+                state.mark(step.key, "inbox", inbox_digest, result.status, problems)
 
             _guard(step, do_collect)
+    elif inputs:
+        state.replay(step, "inbox")
 
     # 3. 登记批准建设的中心
     step = Step("register", "登记批准建设的中心")
@@ -303,10 +337,12 @@ def _run_steps(report: RunReport, cycle: Path, config: Config, state: _State, *,
             step.status = max(step.status, result.status)
             step.lines.extend(result.terminal_lines(quiet=False))
             step.outputs.extend(_existing(out, path.stem))
-            state.mark(step.key, key, digest)
+            attention = [] if result.status < 2 else [f"“{key}”无法读取，请更正后重新放入“{folder(cycle, 'annual').name}”。"]
+            step.attention.extend(attention)
+            state.mark(step.key, key, digest, result.status, attention)
 
-        _guard(step, do_annual)
-        changed_ledger = True
+        if not _unreadable(state, step, key, digest, _guard(step, do_annual)):
+            changed_ledger = True
 
     # 5. 评估打分并记入台账
     step = Step("evaluate", "绩效评估（回避、计分、定等级）")
@@ -326,15 +362,17 @@ def _run_steps(report: RunReport, cycle: Path, config: Config, state: _State, *,
             step.outputs.extend([*_existing(out, path.stem, ".xlsx"), json_path])
             step.lines.extend(eval_lines(result, path.name))
             step.status = max(step.status, result.exit_status)
+            attention = []
             if result.exit_status == 0:
                 n = record_evaluation(config, data, json_path)  # the letters read the dimension scores there
                 step.lines.append(f"已将{n}个中心的评估结果记入台账。")
             else:
-                step.attention.append(f"“{path.name}”有错误，评估结果未记入台账；请更正后再次运行。")
-            state.mark(step.key, key, digest)
+                attention.append(f"“{path.name}”有错误，评估结果未记入台账；请更正后再次运行。")
+            step.attention.extend(attention)
+            state.mark(step.key, key, digest, result.exit_status, attention)
 
-        _guard(step, do_evaluate)
-        changed_ledger = True
+        if not _unreadable(state, step, key, digest, _guard(step, do_evaluate)):
+            changed_ledger = True
 
     # 6. 处置决定
     step = Step("decide", "处置决定（奖励、整改、撤销、不再保留）")
