@@ -194,6 +194,22 @@ def test_resubmitting_says_it_replaced_the_earlier_file(tmp_path, config):
     assert result.replaced and result.target.name == "长安区-2026-申报汇总.xlsx"
 
 
+def test_a_refused_submission_says_so_in_its_json(tmp_path, config_file):
+    src = write_intake(tmp_path / "长安区.xlsx", district_rows("长安区", "130102"))
+    result = CliRunner().invoke(cli, ["submit", str(src), "--district", "桥西区", "--out", str(tmp_path / "inbox"),
+                                      "--config", str(config_file), "--json", "-"])
+    assert result.exit_code == 1
+    payload = json.loads(result.stdout[result.stdout.index("{"):])
+    sub = payload["submission"]
+    assert sub["submitted"] is False and sub["file"] is None and "桥西区" in sub["refused"]
+    ok = CliRunner().invoke(cli, ["submit", str(src), "--district", "长安区", "--out", str(tmp_path / "inbox"),
+                                  "--config", str(config_file), "--json", "-"])
+    assert ok.exit_code == 0
+    sub = json.loads(ok.stdout[ok.stdout.index("{"):])["submission"]
+    assert sub == {"district": "长安区", "submitted": True, "file": "长安区-2026-申报汇总.xlsx", "refused": None,
+                   "replaced": None}
+
+
 def test_submitting_for_another_district_is_refused_and_replaces_nothing(tmp_path, config):
     """Rows that all name 长安区 submitted with --district 高新区 would be relabelled and replace 高新区's own
     submission: refused in one sentence, nothing written; rows of both districts keep the warning."""

@@ -71,6 +71,8 @@ def test_bad_file_among_good_ones(tmp_path, config_file, intake_file):
     data = json.loads((tmp_path / "r.json").read_text(encoding="utf-8"))
     assert [r["summary"]["rows"] for r in data["reports"]] == [0, 1]
     assert data["reports"][0]["file_findings"][0]["rule"] == "FILE.UNREADABLE"
+    # an unreadable workbook is still the file it is: its checksum says which one was refused
+    assert data["reports"][0]["source"]["sha256"] == hashlib.sha256(bad.read_bytes()).hexdigest()
 
 
 def test_missing_config_is_one_sentence(tmp_path, intake_file):
@@ -271,3 +273,21 @@ def test_the_copy_of_a_workbook_with_merged_cells_notes_and_comments_keeps_them(
     assert ws["B5"].comment.text.startswith("县区待补") and "县（市、区）" in ws["B5"].comment.text
     assert "统一社会信用代码" in ws["F4"].comment.text  # F5's finding, on the merged range's top-left cell
     assert (tmp_path / "out" / "other.校验结果.xlsx").is_file()  # the next file still gets its copy
+
+
+def test_json_on_stdout_is_utf8_whatever_the_console_code_page(tmp_path, config_file):
+    """On a GBK console (Chinese Windows) --json - wrote GBK, and 𫓧 (not in GBK) as '?'."""
+    import os
+    import subprocess
+    import sys
+
+    from tests.conftest import write_intake
+
+    name = "石家庄市𫓧合金技术创新中心"
+    src = write_intake(tmp_path / "长安区.xlsx", [good_row(center_name=name)])
+    env = {**os.environ, "PYTHONIOENCODING": "gbk"}
+    for extra in ([], ["--no-copy"]):
+        done = subprocess.run([sys.executable, "-m", "toolkit", "validate", str(src), "--config", str(config_file),
+                               "--json", "-", "--out", str(tmp_path / "out"), *extra], capture_output=True, env=env)
+        assert done.returncode == 0, done.stderr.decode("gbk", "replace")
+        assert json.loads(done.stdout.decode("utf-8"))["rows"][0]["center_name"] == name

@@ -48,6 +48,14 @@ def divisions_for(config: Config) -> Divisions:
     return Divisions.from_data(load_schema("divisions"), config.intake.extra_divisions)
 
 
+def file_digest(path: Path) -> str | None:
+    """The file's SHA-256 when its bytes can be read (an unreadable workbook is still the file it is), else None."""
+    try:
+        return sha256_of(path)
+    except OSError:
+        return None
+
+
 def sha256_of(path: Path) -> str:
     h = hashlib.sha256()
     with open(path, "rb") as fh:  # noqa: PTH123
@@ -171,6 +179,7 @@ def validate_file(path: Path | str, config: Config, existing_names: frozenset[st
         table = read_table(path, intake_columns(specs), sheet_names=(form["sheet"],), form_name="申报汇总表")
     except InputFileError as exc:
         report.fatal = exc
+        report.sha256 = file_digest(path)
         report.file_findings.append(unreadable_finding(exc))
         return report
     report.table = table
@@ -835,6 +844,7 @@ def _validate_streamed(path: Path, config: Config, existing_names: frozenset[str
         stream = open_table_stream(path, intake_columns(specs), sheet_names=(form["sheet"],), form_name="申报汇总表")
     except InputFileError as exc:
         report.fatal = exc
+        report.sha256 = file_digest(path)
         report.file_findings.append(unreadable_finding(exc))
         return report
     table = stream.table
@@ -867,7 +877,7 @@ def _validate_streamed(path: Path, config: Config, existing_names: frozenset[str
     except WorkerDied:
         report._discard_rows()
         report.table = None
-        report.sha256 = None
+        report.sha256 = file_digest(path)
         report.fatal = _worker_died(path)
         report.file_findings = [unreadable_finding(report.fatal)]
         return report
@@ -877,7 +887,7 @@ def _validate_streamed(path: Path, config: Config, existing_names: frozenset[str
     except InputFileError as exc:
         report._discard_rows()
         report.table = None
-        report.sha256 = None
+        report.sha256 = file_digest(path)
         report.fatal = exc
         report.file_findings = [unreadable_finding(exc)]
         return report
@@ -918,8 +928,15 @@ def write_reports_json(reports: Sequence[IntakeReport], dest: str | None) -> Non
     if dest == "-":
         import click
 
+        out = getattr(sys.stdout, "buffer", None)  # UTF-8 whatever the console's code page (GBK on Chinese Windows)
+        if out is None:
+            for chunk in chunks():
+                click.echo(chunk.decode("utf-8"), nl=False)
+            return
+        sys.stdout.flush()
         for chunk in chunks():
-            click.echo(chunk.decode("utf-8"), nl=False)
+            out.write(chunk)
+        out.flush()
         return
     from toolkit.adapters.atomic import open_atomic
 

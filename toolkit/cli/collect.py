@@ -53,7 +53,12 @@ def submit_cmd(file: Path, district: str, config_path: Path | None, out_dir: Pat
                  "市局汇总时以新文件为准）")
         if json_dest is None:
             json_dest = str(result.target.with_suffix(".json"))
-    emit_json(result.report.to_dict(), json_dest)
+    data = result.report.to_dict()
+    # whether a file was written, and why not: the exit status alone does not say (1 is also "findings")
+    data["submission"] = {"district": result.district, "submitted": result.target is not None,
+                          "file": result.target.name if result.target is not None else None,
+                          "refused": result.refused, "replaced": result.replaced}
+    emit_json(data, json_dest)
     raise SystemExit(result.status)
 
 

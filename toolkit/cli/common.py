@@ -115,8 +115,14 @@ def emit_json(data: dict[str, Any], dest: str | None) -> None:
         return
     check_json_dest(dest)
     text = json.dumps(data, ensure_ascii=False, indent=2) + "\n"
-    if dest == "-":
-        click.echo(text, nl=False)
+    if dest == "-":  # JSON is UTF-8 (RFC 8259) whatever the console's code page: GBK would lose 𫓧 and the like
+        out = getattr(sys.stdout, "buffer", None)
+        if out is None:
+            click.echo(text, nl=False)
+        else:
+            sys.stdout.flush()
+            out.write(text.encode("utf-8"))
+            out.flush()
     else:
         write_text(Path(dest), text)
 
