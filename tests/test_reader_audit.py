@@ -69,3 +69,36 @@ def test_a_formula_giving_empty_text_is_computed_not_a_formula_without_value(tmp
     patch_sheet(path, b'<c r="AM4"><f>IF(1=0,"x","")</f><v></v></c>', b'<c r="AM4" t="str"><f>IF(1=0,"x","")</f><v></v></c>')
     report = validate_file(path, config)
     assert [(rule, field) for rule, field in findings(report) if rule == "DATA.FORMULA"] == [("DATA.FORMULA", "equipment")]
+
+
+@pytest.mark.parametrize(("field", "raw", "read"), [
+    ("reg_date", 2021, None),  # a year only: it was 1905-07-13
+    ("director_birth", 196603, None),  # a year and month: it was 2438-04-11
+    ("director_birth", 1966.03, None),
+    ("director_birth", 19660315, "1966-03-15"),  # yyyymmdd typed as a number
+    ("director_birth", 198000, None),  # a serial after the reference date (2442): no one is born then
+    ("reg_date", 44256, "2021-03-01"),  # a real serial number
+])
+def test_a_number_in_a_date_field_is_read_only_when_it_can_be_a_date(tmp_path: Path, config, field: str, raw: object,
+                                                                  read: str | None) -> None:  # type: ignore[no-untyped-def]
+    report = validate_file(write_intake(tmp_path / "日期.xlsx", [good_row(**{field: raw})]), config)
+    if read is None:
+        assert (("DATA.TYPE", field) in findings(report)) and field not in report.rows[0].values
+    else:
+        assert str(report.rows[0].values[field]) == read and ("DATA.TYPE", field) not in findings(report)
+
+
+def test_a_totals_row_and_the_signatures_under_the_form_are_not_applications(tmp_path: Path, config) -> None:  # type: ignore[no-untyped-def]
+    path = write_intake(tmp_path / "合计.xlsx", [good_row(), good_row(seq=2, center_name="石家庄市乙技术创新中心",
+                                                                     key_field="新材料")])
+    from openpyxl import load_workbook
+
+    wb = load_workbook(path)
+    ws = wb.active
+    ws.append(["合计", None, None, None, None, None, None, None, None, None, "=SUM(K4:K5)", "=SUM(L4:L5)"])
+    ws.append(["以下空白"])
+    ws.append(["填报人：张三", None, None, "审核人：李四", None, None, "联系电话：0311-86000000"])
+    wb.save(path)
+    report = validate_file(path, config)
+    assert [r.row for r in report.rows] == [4, 5]
+    assert report.table is not None and report.table.after_notes == []

@@ -42,7 +42,11 @@ TEMPLATE_NAME = "TIC_TEMPLATE"
 # Columns the toolkit itself adds to workbooks it writes: never reported as unknown.
 OWN_HEADERS = frozenset({"校验结论", "校验问题", "区县校验结论", "区县校验问题", "市局校验结论", "报送标记状态",
                          "来源文件", "来源行号", "问题说明"})
-_NOTES = re.compile(r"^(填表说明|填报说明|说明|注|备注|附注)\s*[:：]?")
+_NOTES = re.compile(r"^(填表说明|填报说明|说明|注|备注|附注|以下空白|以下无内容|以下无|填报人|填表人|制表人|审核人|负责人|"
+                    r"经办人)\s*[:：]?")
+"""What begins the notes block or the footer under the form: no row after it is a row of the form."""
+_TOTAL = re.compile(r"^(合\s*计|总\s*计|小\s*计)\s*[:：]?")
+"""A totals row (its first cell 合计/总计/小计, SUMs after it): not an application."""
 
 
 @dataclass(frozen=True)
@@ -874,9 +878,13 @@ class RowLayout:
                 break
             if first is None:
                 continue
-            if after is None and isinstance(first, str) and _NOTES.match(first.strip()):
-                after = []
-                continue
+            if isinstance(first, str):
+                text = first.strip()
+                if after is None and _NOTES.match(text):
+                    after = []
+                    continue
+                if _TOTAL.match(text):
+                    continue
             n = len(values)
             if pick is not None and n > reach:
                 vals = dict(zip(keys, pick(values), strict=True))

@@ -232,6 +232,7 @@ _NUMBER = "number"
 _PERCENT = "percent"
 _YUAN_UNITS = ("元", "亿元")
 _BLOCKING = ("DATA.TYPE", "DATA.REQUIRED", "DATA.FORMULA", "DATA.USCC")
+_PAST_DATES = ("reg_date", "director_birth")
 _PARTNER_KEYS = ("agreement", "share_conditions", "share_staff", "share_projects", "share_outcomes")
 _FINDING_INFO: dict[tuple[str, str | None], tuple[Severity, str | None]] = {}
 
@@ -365,6 +366,13 @@ def check_row(raw: RawRowLike, ctx: IntakeContext, *, reference: bool = False) -
         values = read_values(raw, ctx, add)
     else:
         values = ctx._read_values(raw.values.get, formula_missing, add)
+
+    # a date after the reference date cannot be a registration or a birth (a serial typed wrong, 2438-04-11)
+    for key in _PAST_DATES:
+        when = values.get(key)
+        if when is not None and when > ctx.reference_date:
+            add("DATA.TYPE", f"{labels[key]}{fmt(when)}晚于基准日期{ctx.reference_date.isoformat()}，请核实", key, when)
+            del values[key]
 
     lead_type = values.get("lead_type")
     partners = values.get("partners", [])

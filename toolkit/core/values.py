@@ -204,8 +204,12 @@ def parse_date(value: object) -> date:
     if isinstance(value, date):
         return value
     if isinstance(value, int | float) and not isinstance(value, bool):
-        if 20000101 <= value <= 21001231 and float(value).is_integer():
+        if 19000101 <= value <= 21001231 and float(value).is_integer():  # 20210305 typed as a number
             return parse_date(str(int(value)))
+        if 1800 <= value <= 2100:  # 2021, 1966.03: a year (and month), not the 1905 of that serial number
+            raise ValueProblem("只有年份（或年月），应为完整日期（如 2021-03-05）")
+        if 180001 <= value <= 210012 and float(value).is_integer() and 1 <= value % 100 <= 12:  # 196603
+            raise ValueProblem("只有年月，应为完整日期（如 2021-03-05）")
         if not 1 <= value < 2958466:
             raise ValueProblem("应为日期")
         return EXCEL_EPOCH + timedelta(days=int(value))
