@@ -102,3 +102,15 @@ def test_a_totals_row_and_the_signatures_under_the_form_are_not_applications(tmp
     report = validate_file(path, config)
     assert [r.row for r in report.rows] == [4, 5]
     assert report.table is not None and report.table.after_notes == []
+
+
+def test_a_money_column_whose_header_says_yuan_is_converted_and_said(tmp_path: Path, config) -> None:  # type: ignore[no-untyped-def]
+    """上年度科技经费投入(元) = 600000 was read as 600000万元 and passed; 仪器设备原值（亿元） = 0.03 as 0.03万元."""
+    path = write_intake(tmp_path / "单位.xlsx", [good_row(rd_spend=600000, equipment=0.03)],
+                        headers={"rd_spend": "上年度科技经费投入(元)", "equipment": "仪器设备原值（亿元）"})
+    report = validate_file(path, config)
+    values = report.rows[0].values
+    assert values["rd_spend"] == 60 and values["equipment"] == 300
+    assert [rule for rule, _ in findings(report) if not rule.startswith("DATA.UNIT")] == ["A10.2.RD-SPEND"]
+    units = [f for f in report.file_findings if f.rule == "DATA.UNIT"]
+    assert [f.cell for f in units] == ["L3", "AD3"] and "单位为元" in units[0].message

@@ -41,7 +41,7 @@ SCHEMA_VERSION = 1
 
 def intake_columns(specs: list[FieldSpec] | None = None) -> list[Column]:
     specs = specs or field_specs("intake")
-    return [Column(s.key, s.header, s.aliases, required=s.required == "always") for s in specs]
+    return [Column(s.key, s.header, s.aliases, required=s.required == "always", money=s.money) for s in specs]
 
 
 def divisions_for(config: Config) -> Divisions:
@@ -133,6 +133,9 @@ def header_findings(
     for cell, header, first in table.duplicate_headers:
         out.append(Finding.of("DATA.HEADER", f"“{header}”列出现了两次（{first}和{cell}），按{first}所在列校验，"
                               f"{cell}所在列未校验，请删除重复的列", severity="warning", cell=cell, sheet=table.sheet))
+    for cell, header, unit in table.unit_headers:
+        out.append(Finding.of("DATA.UNIT", f"表头“{header}”（{cell}）的单位为{unit}，本表金额以万元计：该列数值已按{unit}"
+                              "换算为万元，请核实", severity="warning", cell=cell, sheet=table.sheet))
     for cell, header in table.unknown_headers:
         out.append(Finding.of("DATA.HEADER", f"未识别的列“{header}”（{cell}），该列内容已保留但不参与校验",
                               severity="warning", cell=cell, sheet=table.sheet))

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from toolkit.adapters.safety import open_workbook, reading_errors, sheet_xml_members
-from toolkit.core.values import is_blank, nfkc
+from toolkit.core.values import clean_text, is_blank, nfkc
 from toolkit.errors import InputFileError
 
 
@@ -57,6 +57,7 @@ class Column:
     header: str
     aliases: tuple[str, ...] = ()
     required: bool = False
+    money: bool = False  # 万元: a header in 元 or 亿元 converts the column (see RowLayout.units)
 
 
 @dataclass
@@ -84,6 +85,8 @@ class Table:
     # rows below the 填表说明 block that look like applications: not read, reported (see RowLayout.build)
     after_notes: list[int] = field(default_factory=list)
     other_form_sheets: list[str] = field(default_factory=list)  # other sheets with the form's header: not read
+    # money columns whose header names another unit than 万元: (header cell, header, unit); converted, reported
+    unit_headers: list[tuple[str, str, str]] = field(default_factory=list)
 
     def cell_ref(self, key: str, row: int) -> str:
         return f"{get_column_letter(self.columns[key])}{row}"
@@ -100,6 +103,9 @@ def normalise_header(text: object) -> str:
     s = s.strip("*★☆※")  # a required mark before or after the header ("信用代码*")
     s = s.replace("【", "(").replace("】", ")").replace("[", "(").replace("]", ")")
     return s.rstrip("：:").rstrip("*★☆※")
+
+
+_HEADER_UNIT = re.compile(r"\(([^()]*)\)$")
 
 
 def _base(text: str) -> str:
@@ -842,6 +848,7 @@ class RowLayout:
     cell_cols: tuple[tuple[str, str], ...]  # key -> column letter, in the form's order
     extra_cols: tuple[tuple[str, int], ...]  # unknown header -> 0-based column index
     ignore: frozenset[str]  # keys that alone do not make a row (the sequence number)
+    units: tuple[tuple[str, str], ...] = ()  # money columns whose header says 元 or 亿元: the unit of their numbers
 
     def build(
         self, numbered: Iterable[tuple[int, Sequence[Any]]], no_value: set[str] | frozenset[str] = frozenset(),
@@ -894,6 +901,11 @@ class RowLayout:
                 for key, v in vals.items():
                     if isinstance(v, str) and not v.strip():
                         vals[key] = None
+            for key, unit in self.units:  # the header's unit, as if typed with the value: converted and said
+                v = vals[key]
+                if v is not None and not isinstance(v, bool) and isinstance(v, int | float | str) and (
+                        not isinstance(v, str) or (v.strip() and not v.strip().endswith(("元", "万", "亿")))):
+                    vals[key] = f"{clean_text(v)}{unit}"
             row_formulas = {key for key in vals if f"{letters[key]}{rnum}" in no_value} if no_value else set()
             if not row_formulas and all(
                 v is None or (isinstance(v, str) and not v.strip()) for k, v in vals.items() if k not in ignore
@@ -1131,12 +1143,20 @@ def _locate(
     unknown: list[tuple[str, str]] = []
     duplicates: list[tuple[str, str, str]] = []
     extra_cols: dict[int, str] = {}
+    money = {c.key for c in columns if c.money}
+    units: dict[str, str] = {}
+    unit_headers: list[tuple[str, str, str]] = []
     for idx, value in enumerate(header_values, start=1):
         if is_blank(value):
             continue
         key = matcher.match(value)
         if key and key not in col_of:
             col_of[key] = idx
+            unit = _HEADER_UNIT.search(normalise_header(value)) if key in money else None
+            if unit is not None and unit.group(1) in ("元", "亿元"):  # "上年度科技经费投入(元)": 600000 is 60万元
+                units[key] = unit.group(1)
+                unit_headers.append((f"{get_column_letter(idx)}{header_row}", " ".join(str(value).split()),
+                                     unit.group(1)))
         elif key:  # the same column twice: the first is read, the second kept and reported
             label = " ".join(str(value).split())
             duplicates.append((f"{get_column_letter(idx)}{header_row}", label,
@@ -1168,6 +1188,7 @@ def _locate(
         cell_cols=tuple((c.key, letters[c.key]) for c in columns if c.key in letters),
         extra_cols=tuple((label, idx - 1) for idx, label in extra_cols.items()),
         ignore=ignore,
+        units=tuple(units.items()),
     )
     table = Table(
         path=path,
@@ -1182,6 +1203,7 @@ def _locate(
         sheet_names=list(book.sheetnames),
         # most of the form's columns (a copy of the form, not a sheet of drop-down lists naming a few of them)
         other_form_sheets=[n for n, score in form_sheets.items() if n != sheet and score * 5 >= best[0] * 4],
+        unit_headers=unit_headers,
     )
     return table, layout
 
