@@ -114,3 +114,74 @@ def test_a_money_column_whose_header_says_yuan_is_converted_and_said(tmp_path: P
     assert [rule for rule, _ in findings(report) if not rule.startswith("DATA.UNIT")] == ["A10.2.RD-SPEND"]
     units = [f for f in report.file_findings if f.rule == "DATA.UNIT"]
     assert [f.cell for f in units] == ["L3", "AD3"] and "单位为元" in units[0].message
+
+
+def merged_district(path: Path) -> Path:
+    """Three applications of 长安区 with the district written once, merged down B4:B6, and a range merged over
+    two rows with nothing else in the lower one (B8:B9): the usual Chinese way of writing a table."""
+    rows = [good_row(seq=i + 1, center_name=f"石家庄市丙{i}技术创新中心", key_field=k, district="长安区" if i == 0 else None)
+            for i, k in enumerate(("先进装备制造", "新材料", "节能环保", "现代食品"))]
+    write_intake(path, rows)
+    from openpyxl import load_workbook
+
+    wb = load_workbook(path)
+    ws = wb.active
+    ws.merge_cells("B4:B6")
+    ws["B7"] = "桥西区"
+    ws["B8"] = "裕华区"
+    ws.merge_cells("B8:B9")
+    wb.save(path)
+    return path
+
+
+def test_cells_merged_down_a_column_belong_to_every_row_of_the_range(tmp_path: Path, config, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """B5 and B6 (merged into B4, showing 长安区) were read empty: '缺少县（市、区）' on cells the clerk sees filled."""
+    from tests.test_bench import reference_json
+    from toolkit.intake import write_reports_json
+
+    path = merged_district(tmp_path / "合并.xlsx")
+    full = validate_file(path, config)
+    # row 8 holds only a district (a row of its own, as before); row 9, merged into it and otherwise empty, is none
+    assert [(r.row, r.values.get("district")) for r in full.rows] == [(4, "长安区"), (5, "长安区"), (6, "长安区"),
+                                                                      (7, "桥西区"), (8, "裕华区")]
+    assert all(("DATA.REQUIRED", "district") not in findings(full, i) for i in range(4))
+    monkeypatch.setenv("TIC_SLICE_BYTES", "1500")  # many slices: a merged range would be cut between two
+    for workers in (1, 2):
+        streamed = validate_file(path, config, keep_rows=False, workers=workers)
+        out = tmp_path / f"s{workers}.json"
+        write_reports_json([streamed], str(out))
+        assert out.read_text(encoding="utf-8") == reference_json(full)
+    cut = validate_file(path, config)  # read in slices too
+    assert [r.values.get("district") for r in cut.rows] == ["长安区", "长安区", "长安区", "桥西区", "裕华区"]
+
+
+def test_merged_cells_in_a_sheet_too_big_to_read_at_once(tmp_path: Path, config, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """A sheet larger than the first reading (256 KB) is read in slices; its merged ranges, listed after the rows,
+    make a second reading in one piece, so a range crossing two slices is filled too."""
+    rows = [good_row(seq=i + 1, center_name=f"石家庄市丁{i}技术创新中心", lead_uscc=None, district="长安区" if i % 50 == 0
+                     else None) for i in range(300)]
+    path = write_intake(tmp_path / "大表.xlsx", rows)
+    from openpyxl import load_workbook
+
+    wb = load_workbook(path)
+    ws = wb.active
+    for top in range(4, 304, 50):
+        ws.merge_cells(f"B{top}:B{top + 49}")
+    wb.save(path)
+    monkeypatch.setenv("TIC_SLICE_BYTES", "20000")
+    full = validate_file(path, config)
+    assert len(full.rows) == 300 and all(r.values.get("district") == "长安区" for r in full.rows)
+    streamed = validate_file(path, config, keep_rows=False, workers=2)
+    assert streamed.summary == full.summary
+
+
+@pytest.mark.parametrize("count", [200, 300, 700])
+def test_every_row_of_a_sheet_of_a_few_hundred_rows_is_read(tmp_path: Path, config, count: int) -> None:  # type: ignore[no-untyped-def]
+    """A sheet of 512 KB to 1 MB of XML (300-800 rows of the form) comes in one read of the stream, cut into
+    pieces for the header search; the stream was then done and the pieces read so far were kept as the whole
+    sheet: the rows after the first ~150 were silently lost in tic validate (with its copy)."""
+    rows = [good_row(seq=i + 1, center_name=f"石家庄市戊{i}技术创新中心", lead_uscc=None) for i in range(count)]
+    path = write_intake(tmp_path / "数百行.xlsx", rows)
+    report = validate_file(path, config)
+    assert len(report.rows) == count and report.rows[-1].row == count + 3
+    assert validate_file(path, config, keep_rows=False, workers=1).summary == report.summary

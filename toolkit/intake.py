@@ -839,12 +839,13 @@ def _sentence(message: str, article: str | None) -> str:
 
 
 def _validate_streamed(path: Path, config: Config, existing_names: frozenset[str],
-                       workers: int | None) -> StreamedIntakeReport:
+                       workers: int | None, merges: tuple[tuple[int, int, int], ...] = ()) -> StreamedIntakeReport:
     report = StreamedIntakeReport(path=path, config=config)
     specs = field_specs("intake")
     form = load_schema("intake")["x-form"]
     try:
-        stream = open_table_stream(path, intake_columns(specs), sheet_names=(form["sheet"],), form_name="申报汇总表")
+        stream = open_table_stream(path, intake_columns(specs), sheet_names=(form["sheet"],), form_name="申报汇总表",
+                                   merges=merges)
     except InputFileError as exc:
         report.fatal = exc
         report.sha256 = file_digest(path)
@@ -896,6 +897,10 @@ def _validate_streamed(path: Path, config: Config, existing_names: frozenset[str
         return report
     finally:
         stream.close()
+    found = stream.unapplied_merges()
+    if found:  # cells merged down a column (listed after the rows): read again with them, as one part
+        report.close()
+        return _validate_streamed(path, config, existing_names, 1, found)
     report._mark_duplicates(dict(stream.layout.cell_cols))
     report.file_findings = header_findings(table, specs, form["version"], needed=report.needed)
     return report

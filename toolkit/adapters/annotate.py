@@ -94,8 +94,8 @@ class _MergedAnchors:
 def _comment(cell, text: str, count: int) -> None:  # type: ignore[no-untyped-def]
     """Our comment on ``cell``, after the clerk's own when it has one (never replacing it)."""
     mine = cell.comment
-    if mine is not None and mine.author != AUTHOR and mine.text:
-        text = f"{mine.text}\n——\n{text}"
+    if mine is not None and mine.text:  # the clerk's, or ours for another cell of the same merged range
+        text = f"{mine.text}{chr(10) if mine.author == AUTHOR else chr(10) + '——' + chr(10)}{text}"
     comment = Comment(text, AUTHOR)
     comment.width, comment.height = 320, min(60 + 40 * count + (80 if mine is not None else 0), 480)
     cell.comment = comment
@@ -130,6 +130,7 @@ def write_annotated(
                 break
     vcol = last_col + 1
     anchor = _MergedAnchors(ws)
+    errors_at: dict[str, bool] = {}  # the cells marked, and whether red
     scol = last_col + 2
     for col, title, width in ((vcol, "校验结论", 10), (scol, "校验问题", 60)):
         c = ws.cell(row=header_row, column=col, value=title)
@@ -147,7 +148,9 @@ def write_annotated(
         for ref, fs in by_cell.items():
             cell = anchor(ref)
             worst = Severity.ERROR if any(f.severity is Severity.ERROR for f in fs) else Severity.WARNING
-            style(cell, fill=RED if worst is Severity.ERROR else YELLOW)
+            if worst is Severity.ERROR or errors_at.get(cell.coordinate) is not True:  # two refs, one merged cell
+                style(cell, fill=RED if worst is Severity.ERROR else YELLOW)
+                errors_at[cell.coordinate] = worst is Severity.ERROR
             _comment(cell, _comment_text(fs), len(fs))
         v = ws.cell(row=r.row, column=vcol, value=r.verdict.zh)
         style(v, fill=VERDICT_FILL[r.verdict], alignment=CENTER, border=BOX)

@@ -15,7 +15,7 @@ import os
 import re
 from array import array
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from operator import add, itemgetter
 from pathlib import Path
 from typing import Any
@@ -262,16 +262,21 @@ def _numbered(body: bytes, next_row: int) -> tuple[bytes, int]:
 
 def _formula_cells_without_value(path: Path, member: str | None) -> set[str]:
     """:func:`_formulas_without_value` over a whole worksheet part, read slice by slice."""
+    return _sheet_scan(path, member)[0]
+
+
+def _sheet_scan(path: Path, member: str | None) -> tuple[set[str], list[tuple[int, int, int]]]:
+    """One pass over a worksheet part: its formula cells without a cached value and its cells merged down."""
     if member is None:
-        return set()
+        return set(), []
     out: set[str] = set()
     try:
         with _SheetXml(path, member) as xml:
             for body in xml.bodies(SLICE_BYTES):
                 out |= _formulas_without_value(body)
     except InputFileError:
-        return set()
-    return out
+        return set(), []
+    return out, xml.merges
 
 
 def _iter_rows(path: Path, ws: Any, **kwargs: Any) -> Any:
@@ -318,6 +323,9 @@ class _OpenpyxlBook:
 SLICE_BYTES = 4 * 1024**2
 """Sheet XML per slice (about 3,500 rows of the intake form): what calamine holds in memory at a time
 (measured on 100,000 rows: 8 MB slices peak at 490 MB over the process tree, 4 MB at 320 MB, same speed)."""
+
+WHOLE_SHEET = 1 << 62
+"""A slice size that makes the whole sheet one piece (a second reading when cells are merged down)."""
 
 HEAD_SLICE_BYTES = 256 * 1024
 """Sheet XML read to find the header row (the first rows of every sheet)."""
@@ -378,6 +386,7 @@ class _SheetXml:
         self.row_close = b"</row>"
         self.data_close = b"</sheetData>"
         self.next_row = 1  # the number of a row without r= at the start of the next body
+        self.merges: list[tuple[int, int, int]] = []  # merged down a column: (first row, 0-based column, last row)
         self._read_head()
 
     def __enter__(self) -> _SheetXml:
@@ -443,6 +452,8 @@ class _SheetXml:
             end = buf.find(self.data_close)
             if end >= 0 or not chunk:
                 self.done = True
+                if end >= 0:
+                    self._read_merges(buf[end:])
                 yield from self._cut(buf[:end] if end >= 0 else buf, size)
                 return
             cut = buf.rfind(self.row_close)
@@ -452,6 +463,15 @@ class _SheetXml:
             cut += len(self.row_close)
             yield from self._cut(buf[:cut], size)
             parts, have = [buf[cut:]], len(buf) - cut
+
+    def _read_merges(self, rest: bytes) -> None:
+        """The merged ranges listed after the rows (``<mergeCells>``) that span more than one row."""
+        chunks = [rest]
+        while chunk := self._read(1 << 20):
+            chunks.append(chunk)
+        for m in _MERGE_REF.finditer(b"".join(chunks)):
+            if m.group(3) is not None and int(m.group(4)) > int(m.group(2)):
+                self.merges.append((int(m.group(2)), _column_number(m.group(1)) - 1, int(m.group(4))))
 
     def _cut(self, rows: bytes, size: int) -> Iterator[bytes]:
         """``rows`` (whole rows) in pieces of whole rows of about ``size`` bytes: what a read of 1 MB brings is
@@ -474,6 +494,7 @@ MAX_BLOCK_CELLS = 4_000_000
 handed to calamine at once. calamine allocates the whole block: one stray value far away (XFD1048576) would
 ask for hundreds of GB and abort the process; such a slice is read in parts (:meth:`SheetSlices.rows`)."""
 
+_MERGE_REF = re.compile(rb"<(?:\w+:)?mergeCell\b[^>]*?\bref=[\"']([A-Z]+)([0-9]+)(?::([A-Z]+)([0-9]+))?[\"']")
 _PLAIN_CELL_ROW = re.compile(rb'<c r="[A-Z]{1,2}([0-9]+)"')
 _ANY_CELL_REF = re.compile(rb"<(?:\w+:)?c\s[^>]*?\br=[\"']([A-Z]+)([0-9]+)[\"']")
 _ROW_ELEMENT = re.compile(rb"<(?:\w+:)?row\b[^>]*?(?:/>|>.*?</(?:\w+:)?row>)", re.S)
@@ -755,6 +776,7 @@ class _CalamineBook:
         self.members = members
         self.sheetnames = list(members)
         self._whole: dict[str, list[tuple[int, tuple[Any, ...]]]] = {}
+        self._merges: dict[str, list[tuple[int, int, int]]] = {}  # of the sheets read whole
         self._slices: dict[str, SheetSlices] = {}
 
     def slices(self, sheet: str, xml: _SheetXml) -> SheetSlices:
@@ -770,12 +792,18 @@ class _CalamineBook:
         seen: list[tuple[int, tuple[Any, ...]]] = []
         with _SheetXml(self.path, self.members[sheet]) as xml:
             slices = self.slices(sheet, xml)
-            for body in xml.bodies(HEAD_SLICE_BYTES):
+            pieces = xml.bodies(HEAD_SLICE_BYTES)
+            whole = True
+            for body in pieces:
                 seen.extend(slices.rows(body))
                 if seen and seen[-1][0] > max_row:
+                    # whole only when no piece is left: one read of the stream can bring several pieces (the
+                    # stream is then done, but the pieces not taken are not in ``seen``: kept, rows were lost)
+                    whole = next(pieces, None) is None
                     break
-            if xml.done:  # the whole sheet was read while looking for the header: keep it
+            if whole:  # the whole sheet was read while looking for the header: keep it
                 self._whole[sheet] = seen
+                self._merges[sheet] = xml.merges
         return seen
 
     def _all(self, sheet: str) -> Iterator[tuple[int, tuple[Any, ...]]]:
@@ -849,6 +877,9 @@ class RowLayout:
     extra_cols: tuple[tuple[str, int], ...]  # unknown header -> 0-based column index
     ignore: frozenset[str]  # keys that alone do not make a row (the sequence number)
     units: tuple[tuple[str, str], ...] = ()  # money columns whose header says 元 or 亿元: the unit of their numbers
+    # cells merged down a column in the data rows, (first row, 0-based column, last row): the merged value belongs
+    # to every row of the range (a district written once for its rows); see :func:`data_merges`
+    merges: tuple[tuple[int, int, int], ...] = ()
 
     def build(
         self, numbered: Iterable[tuple[int, Sequence[Any]]], no_value: set[str] | frozenset[str] = frozenset(),
@@ -872,9 +903,13 @@ class RowLayout:
         ignore = self.ignore
         letters = dict(self.cell_cols)
         first_row = self.first_row
+        merges = self.merges
+        tops: dict[tuple[int, int], Any] = {}
         for rnum, values in numbered:
             if rnum < first_row:
                 continue
+            if merges:
+                values = _merged_down(rnum, values, merges, tops)
             first = None
             for v in values:
                 if v is None or v == "":
@@ -927,6 +962,35 @@ class RowLayout:
                 )
             )
         return out, after is not None, after or []
+
+
+def data_merges(merges: Sequence[tuple[int, int, int]], first_row: int) -> tuple[tuple[int, int, int], ...]:
+    """The merged ranges of ``merges`` that lie in the data rows (from ``first_row``), in row order."""
+    return tuple(sorted(m for m in merges if m[0] >= first_row))
+
+
+def _merged_down(rnum: int, values: Sequence[Any], merges: Sequence[tuple[int, int, int]],
+                 tops: dict[tuple[int, int], Any]) -> Sequence[Any]:
+    """``values`` of row ``rnum`` with the value of each range merged down over it (the top cell's, kept in
+    ``tops``) in its empty cell; a row with nothing else in it stays empty (the range's own blank rows)."""
+    filled: list[Any] | None = None
+    for first, col, last in merges:
+        if first > rnum:
+            break
+        if rnum == first:
+            tops[(first, col)] = values[col] if col < len(values) else None
+        elif rnum <= last:
+            top = tops.get((first, col))
+            if top is None or top == "" or (col < len(values) and values[col] not in (None, "")):
+                continue
+            if not any(v not in (None, "") for i, v in enumerate(values) if i != col):
+                continue
+            if filled is None:
+                filled = list(values)
+            if len(filled) <= col:
+                filled.extend([""] * (col + 1 - len(filled)))
+            filled[col] = top
+    return values if filled is None else filled
 
 
 def application_like(values: Mapping[str, Any], ignore: frozenset[str]) -> bool:
@@ -987,6 +1051,11 @@ class TableStream:
     sheet_bytes: int  # uncompressed size of the sheet XML (to decide whether worker processes pay off)
     no_value: frozenset[str] = frozenset()  # openpyxl: formula cells without a cached value, whole sheet
     _close: Any = None
+    _unapplied: Any = None
+
+    def unapplied_merges(self) -> tuple[tuple[int, int, int], ...]:
+        """Cells merged down in the data rows that the parts were read without (known once all are read)."""
+        return self._unapplied() if self._unapplied is not None else ()
 
     def close(self) -> None:
         if self._close is not None:
@@ -1054,9 +1123,14 @@ def open_table_stream(
     ignore_for_blank: Sequence[str] = ("seq",),
     engine: str = "auto",
     part_rows: int = 5000,
+    merges: Sequence[tuple[int, int, int]] = (),
 ) -> TableStream:
     """Like :func:`read_table`, but the rows are left to be read part by part: memory holds one part (a
-    slice of ~4 MB of sheet XML) at a time, whatever the size of the sheet. Call ``close()`` when done."""
+    slice of ~4 MB of sheet XML) at a time, whatever the size of the sheet. Call ``close()`` when done.
+
+    Cells merged down a column are listed after the rows: once the parts are read, ``unapplied_merges()``
+    gives those of the data rows, and the caller reads again with ``merges`` (then one part: a range is never
+    cut between two parts)."""
     path = Path(path)
     ignore = frozenset(ignore_for_blank)
     if _engine(engine) == "calamine":
@@ -1074,14 +1148,24 @@ def open_table_stream(
         except BaseException:
             xml.close()
             raise
-        return TableStream(table=table, layout=layout, slices=slices, parts=xml.bodies(_slice_bytes()),
-                           sheet_bytes=size, _close=xml.close)
+        if merges:
+            layout = replace(layout, merges=tuple(merges))
+        parts = xml.bodies(WHOLE_SHEET if merges else _slice_bytes())
+        first = layout.first_row
+        return TableStream(table=table, layout=layout, slices=slices, parts=parts, sheet_bytes=size,
+                           _close=xml.close,
+                           _unapplied=(lambda: ()) if merges else (lambda: data_merges(xml.merges, first)))
     obook = _OpenpyxlBook(path, open_workbook(path, read_only=True))
     try:
         table, layout = _locate(path, obook, columns, sheet_names, form_name, ignore)
         member = sheet_xml_members(path).get(table.sheet)
-        no_value = frozenset(_formula_cells_without_value(path, member))
+        cells, found = _sheet_scan(path, member)
+        no_value = frozenset(cells)
         size = _member_size(path, member) if member else 0
+        found_merges = data_merges(found, layout.first_row)
+        if found_merges:  # known before reading: applied, in one part (a range is never cut between two)
+            layout = replace(layout, merges=found_merges)
+            part_rows = 1 << 62
     except BaseException:
         obook.wb.close()
         raise
@@ -1222,26 +1306,36 @@ def _read(
         members = sheet_xml_members(path)
     if isinstance(book, _CalamineBook):
         # slice by slice: the formulas of each slice come from that slice's XML
-        rows: list[RawRow] = []
         if table.sheet in book._whole:
             member = members.get(table.sheet)
             no_value = _formula_cells_without_value(path, member)
-            rows, _, table.after_notes = layout.build(book._whole[table.sheet], no_value)
-        else:
+            layout = replace(layout, merges=data_merges(book._merges.get(table.sheet, ()), layout.first_row))
+            table.rows, _, table.after_notes = layout.build(book._whole[table.sheet], no_value)
+            return table
+
+        def sliced(layout: RowLayout, size: int) -> tuple[list[RawRow], list[int], list[tuple[int, int, int]]]:
+            rows: list[RawRow] = []
+            after_notes: list[int] = []
             ended = False
             with _SheetXml(path, members[table.sheet]) as xml:
                 slices = book.slices(table.sheet, xml)
-                for body in xml.bodies(_slice_bytes()):
+                for body in xml.bodies(size):
                     part, notes, after = layout.build(slices.rows(body), _formulas_without_value(body))
                     if ended:  # a later slice: all of it is below the notes block
-                        table.after_notes += [r.row for r in part if application_like(r.values, ignore)] + after
+                        after_notes += [r.row for r in part if application_like(r.values, ignore)] + after
                         continue
                     rows.extend(part)
-                    table.after_notes += after
+                    after_notes += after
                     ended = notes
-        table.rows = rows
+            return rows, after_notes, xml.merges
+
+        table.rows, table.after_notes, merges = sliced(layout, _slice_bytes())
+        found = data_merges(merges, layout.first_row)
+        if found:  # cells merged down (listed after the rows): read again as one piece, so no range is cut
+            table.rows, table.after_notes, _ = sliced(replace(layout, merges=found), WHOLE_SHEET)
         return table
-    no_value = _formula_cells_without_value(path, members.get(table.sheet))
+    no_value, merges = _sheet_scan(path, members.get(table.sheet))
+    layout = replace(layout, merges=data_merges(merges, layout.first_row))
     numbered = enumerate(book.rows(table.sheet, min_row=layout.first_row), start=layout.first_row)
     table.rows, _, table.after_notes = layout.build(numbered, no_value)
     return table
