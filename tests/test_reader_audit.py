@@ -185,3 +185,38 @@ def test_every_row_of_a_sheet_of_a_few_hundred_rows_is_read(tmp_path: Path, conf
     report = validate_file(path, config)
     assert len(report.rows) == count and report.rows[-1].row == count + 3
     assert validate_file(path, config, keep_rows=False, workers=1).summary == report.summary
+
+
+def test_a_header_of_two_rows_is_read_as_one(tmp_path: Path, config) -> None:  # type: ignore[no-untyped-def]
+    """依托单位 over 名称 / 统一社会信用代码 / 性质, 上年度（万元） over 销售收入 / 科技经费投入, 中心主任 over 姓名 /
+    出生日期 …, the other headers merged down: row 3 was read as an application and 7 columns as missing."""
+    from openpyxl import Workbook
+
+    from toolkit.adapters.schema_check import field_specs
+
+    specs = field_specs("intake")
+    keys = [s.key for s in specs]
+    top = [s.header for s in specs]
+    sub: list[str | None] = [None] * len(specs)
+    for group, members in (("依托单位", {"lead_name": "名称", "lead_uscc": "统一社会信用代码", "lead_type": "性质"}),
+                           ("上年度（万元）", {"sales": "销售收入", "rd_spend": "科技经费投入"}),
+                           ("中心主任", {"director": "姓名", "director_birth": "出生日期",
+                                         "director_other": "是否兼任其他平台负责人",
+                                         "director_months": "每年在中心工作时间（月）"})):
+        cols = [keys.index(k) for k in members]
+        for n, (k, label) in enumerate(members.items()):
+            top[keys.index(k)] = group if n == 0 else None
+            sub[keys.index(k)] = label
+        assert cols == list(range(cols[0], cols[0] + len(cols)))
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "申报汇总"
+    ws.append(["2026年度石家庄市技术创新中心申报汇总表"])
+    ws.append(top)
+    ws.append(sub)
+    ws.append([good_row().get(k) for k in keys])
+    path = tmp_path / "两行表头.xlsx"
+    wb.save(path)
+    report = validate_file(path, config)
+    assert report.table is not None and report.table.header_row == 3 and not report.table.missing_columns
+    assert [r.row for r in report.rows] == [4] and findings(report) == [] and report.file_findings == []

@@ -1195,6 +1195,39 @@ def _member_size(path: Path, member: str) -> int:
         return 0
 
 
+def _two_row_header(matcher: HeaderMatcher, top: Sequence[Any], rows: Sequence[Sequence[Any]],
+                    header_row: int) -> tuple[Sequence[Any], int]:
+    """A header of two rows (依托单位 over 名称 / 统一社会信用代码 / 性质, the other headers merged down): the
+    headers of both, the lower row's where it has one (alone, or after the group label above it), and the lower
+    row as the header row; else the row as it is. Two or more columns found only in the lower row make it one."""
+    if header_row >= len(rows):
+        return top, header_row
+    sub = rows[header_row]  # the row below the header (rows[0] is row 1)
+    matched = {matcher.match(v) for v in top if isinstance(v, str)} - {None}
+    combined = [*top, *([None] * max(0, len(sub) - len(top)))]
+    group: str | None = None
+    new = 0
+    for i in range(len(combined)):
+        above = top[i] if i < len(top) else None
+        if isinstance(above, str) and above.strip():
+            group = above.strip()
+        below = sub[i] if i < len(sub) else None
+        if not isinstance(below, str) or not below.strip():
+            continue
+        label, key = below, matcher.match(below)
+        if key is None and group:  # 依托单位 + 名称; 上年度（万元） + 销售收入 → 上年度销售收入（万元）
+            base = _base(normalise_header(group))
+            unit = _HEADER_UNIT.search(normalise_header(group))
+            for label in (f"{group}{below.strip()}", f"{base}{below.strip()}{unit.group(0) if unit else ''}"):
+                if (key := matcher.match(label)) is not None:
+                    break
+        if key and key not in matched:
+            combined[i] = label
+            matched.add(key)
+            new += 1
+    return (tuple(combined), header_row + 1) if new >= 2 else (top, header_row)
+
+
 def _locate(
     path: Path, book: Any, columns: Sequence[Column], sheet_names: Sequence[str], form_name: str, ignore: frozenset[str]
 ) -> tuple[Table, RowLayout]:
@@ -1206,8 +1239,10 @@ def _locate(
     best: tuple[int, str, int, tuple[Any, ...]] | None = None
     form_sheets: dict[str, int] = {}  # sheet -> its best header score: another full form is reported, not read
     settled = False  # the sheet asked for by name was found: no other sheet replaces it
+    scanned: dict[str, list[tuple[Any, ...]]] = {}
     for name in order:
-        for idx, values in enumerate(book.rows(name, max_row=HEADER_SCAN_ROWS), start=1):
+        scanned[name] = rows = list(book.rows(name, max_row=HEADER_SCAN_ROWS))
+        for idx, values in enumerate(rows, start=1):
             score = _score_header_row(values, matcher)
             if score >= need:
                 form_sheets[name] = max(score, form_sheets.get(name, 0))
@@ -1223,6 +1258,7 @@ def _locate(
             reason="no-form",
         )
     _, sheet, header_row, header_values = best
+    header_values, header_row = _two_row_header(matcher, header_values, scanned[sheet], header_row)
     col_of: dict[str, int] = {}
     unknown: list[tuple[str, str]] = []
     duplicates: list[tuple[str, str, str]] = []
