@@ -286,3 +286,55 @@ def _annual_file(path: Path, rows: list[dict[str, Any]]) -> Path:
         ws.append([r.get(f.key) for f in annual.FIELDS if f.key != "seq"])
     wb.save(path)
     return path
+
+
+# ------------------------------------------------------------------ found by an audit of the annual flow
+
+
+def _receipts(config: Config) -> dict[tuple[str, int], str | None]:
+    with open_ledger(config, command="t", write=False) as led:
+        return {(r[0], r[1]): r[2] for r in led.conn.execute("SELECT center_id, year, submitted_on FROM annual_reports")}
+
+
+def test_a_row_for_another_year_never_overwrites_that_years_receipt(tmp_path: Path) -> None:
+    """A 2024 typo overwrote the center's on-time 2024 receipt (2025-03-13 → 2026-03-03, then 逾期); a 2026 row
+    was recorded as a 2026 report received before that year ended."""
+    config = cfg(tmp=tmp_path)
+    _ledger_with(config, [("SJZTIC-2020-001", 2020), ("SJZTIC-2020-002", 2020)])
+    with open_ledger(config, command="t") as led:
+        led.conn.execute("INSERT INTO annual_reports VALUES ('SJZTIC-2020-001', 2024, '2025-03-13', NULL)")
+    path = _annual_file(tmp_path / "年报.xlsx", [good(year=2024), good(center_id="SJZTIC-2020-002", year=2026)])
+    report = check_annual_file(config, path, tmp_path / "out")
+    assert _receipts(config) == {("SJZTIC-2020-001", 2024): "2025-03-13"}
+    assert all(any(f.rule == "DATA.TYPE" and f.field == "year" for f in r.findings) for r in report.rows)
+    assert report.status == 1
+
+
+def test_a_center_twice_or_with_an_unreadable_date_is_not_called_missing(tmp_path: Path) -> None:
+    """Two identical rows (or 报送日期 "3月5日") made the center "未报送" and tic decide revoked it."""
+    config = cfg(tmp=tmp_path)
+    _ledger_with(config, [("SJZTIC-2020-001", 2020), ("SJZTIC-2020-002", 2020), ("SJZTIC-2020-003", 2020)])
+    path = _annual_file(tmp_path / "年报.xlsx", [good(), good(), good(center_id="SJZTIC-2020-002", submitted_on="3月5日"),
+                                                good(center_id="SJZTIC-2020-003", submitted_on="2026-03-01"),
+                                                good(center_id="SJZTIC-2020-003", submitted_on="2026-03-02")])
+    report = check_annual_file(config, path, tmp_path / "out")
+    assert _receipts(config) == {("SJZTIC-2020-001", 2025): "2026-03-10"}  # the two rows agree: recorded once
+    assert [(i.center_id, i.state) for i in report.issues] == []  # 002 and 003: their rows say what is wrong
+    assert any(f.rule == "DATA.TYPE" and f.field == "submitted_on" for f in report.rows[2].findings)
+    assert any(f.rule == "DATA.DUPLICATE" for f in report.rows[3].findings)
+
+
+def test_no_date_column_records_nothing_and_calls_no_one_missing(tmp_path: Path) -> None:
+    config = cfg(tmp=tmp_path)
+    _ledger_with(config, [("SJZTIC-2020-001", 2020), ("SJZTIC-2020-002", 2020)])
+    path = _annual_file(tmp_path / "年报.xlsx", [good()])
+    wb = load_workbook(path)
+    ws = wb.active
+    for cell in ws[2]:
+        if cell.value == next(f.header for f in annual.FIELDS if f.key == "submitted_on"):
+            cell.value = "收文日期"
+    wb.save(path)
+    report = check_annual_file(config, path, tmp_path / "out")
+    assert _receipts(config) == {} and report.issues == []
+    assert not any(f.rule == "A29.SUBMITTED" for r in report.rows for f in r.findings)
+    assert any(f.rule == "DATA.HEADER" and "报送日期" in f.message for f in report.file_findings)

@@ -1123,6 +1123,7 @@ class AnnualReport:
     sha256: str | None = None
     fatal: InputFileError | None = None
     recorded: list[str] = field(default_factory=list)  # changes written to the ledger
+    recorded_keys: set[tuple[str, int]] = field(default_factory=set)  # (center, year) settled by a row of the file
     ledger_used: bool = False
     output: Path | None = None
 
@@ -1242,21 +1243,30 @@ def check_annual_file(
             "DATA.HEADER", f"该工作簿来自旧版模板（{table.template_version}），当前模板为 {ANNUAL_TEMPLATE_VERSION}",
             severity="warning", sheet=table.sheet))
     report.rows = annual_core.check_rows(table.rows, config, centers, missing_columns=missing)
-    years = sorted({r.year for r in report.rows if r.year}) or [config.year - 1]
+    years = [config.year - 1]
+    if "submitted_on" in missing:  # no receipt dates in this file: none recorded, no center called late or missing
+        record = False
 
     if centers is not None:
         with open_ledger(config, command="annual", path=db, write=record) as led:
             if record:
-                report.recorded = _record_receipts(led, report.rows, path)
+                report.recorded = _record_receipts(led, report.rows, path, report.recorded_keys)
             received = {(r["center_id"], r["year"]): (date.fromisoformat(r["submitted_on"]) if r["submitted_on"] else None)
                         for r in led.conn.execute("SELECT center_id, year, submitted_on FROM annual_reports")}
         if not record:  # what the file says counts too, when nothing was written
             for r in report.rows:
                 if r.recordable and r.submitted_on:
                     received.setdefault((r.center_id, r.year), r.submitted_on)  # type: ignore[index]
+                    report.recorded_keys.add((r.center_id, r.year))  # type: ignore[arg-type]
         in_file = {(r.center_id, r.year) for r in report.rows}
-        for year in years:
+        # a center whose row is in the file but could not be recorded (a duplicate, an unreadable date …) is not
+        # "未报送": its row carries the problem; no receipt dates at all in the file: nothing can be said
+        unsettled = {(r.center_id, r.year) for r in report.rows if r.center_id and r.year
+                     and (r.center_id, r.year) not in report.recorded_keys}
+        for year in years if "submitted_on" not in missing else ():
             for issue in annual_core.submission_issues(centers.values(), received, year, config):
+                if (issue.center_id, issue.year) in unsettled and issue.state == "missing":
+                    continue
                 report.issues.append(issue)
                 if (issue.center_id, issue.year) not in in_file:
                     report.file_findings.append(issue.finding())
@@ -1271,14 +1281,27 @@ def check_annual_file(
     return report
 
 
-def _record_receipts(led: Any, rows: Sequence[annual_core.AnnualRow], path: Path) -> list[str]:
+_UNREADABLE = date.min  # a duplicate row whose date could not be read: never agrees with another
+
+
+def _record_receipts(led: Any, rows: Sequence[annual_core.AnnualRow], path: Path,
+                     recorded: set[tuple[str, int]] | None = None) -> list[str]:
     conn = led.conn
     changes: list[str] = []
     audits: list[tuple[str, str]] = []
-    dup = {(r.center_id, r.year) for r in rows if any(f.rule == "DATA.DUPLICATE" for f in r.findings)}
+    # a center twice in the file: recorded once when its rows agree on the date, else not at all (the rows say so)
+    dates: dict[tuple[str | None, int | None], set[date | None]] = defaultdict(set)
     for r in rows:
-        if not r.recordable or (r.center_id, r.year) in dup:
+        if any(f.rule == "DATA.DUPLICATE" for f in r.findings):
+            dates[(r.center_id, r.year)].add(r.submitted_on if r.readable else _UNREADABLE)
+    done: set[tuple[str | None, int | None]] = set()
+    for r in rows:
+        key = (r.center_id, r.year)
+        if not r.readable or key in done or (key in dates and len(dates[key]) > 1):
             continue
+        done.add(key)
+        if recorded is not None:
+            recorded.add(key)  # type: ignore[arg-type]
         new = r.submitted_on.isoformat() if r.submitted_on else None
         old = conn.execute("SELECT submitted_on FROM annual_reports WHERE center_id = ? AND year = ?",
                            (r.center_id, r.year)).fetchone()

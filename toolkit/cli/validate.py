@@ -42,7 +42,10 @@ def validate_cmd(files: tuple[Path, ...], config_path: Path | None, json_dest: s
     config = resolve_config(config_path)
     from toolkit.adapters.ledger_names import existing_center_names
 
-    names = existing_center_names(config)
+    problems: list[str] = []
+    names = existing_center_names(config, problems)
+    for line in problems:
+        echo(f"注意：{line}", err=True)
     reports = []
     worst = 0
     written: set[Path] = set()

@@ -140,9 +140,15 @@ class AnnualRow:
     @property
     def recordable(self) -> bool:
         """Center and year known, and the receipt date readable (empty: not submitted)."""
+        return self.readable and not any(f.rule == "DATA.DUPLICATE" for f in self.findings)
+
+    @property
+    def readable(self) -> bool:
+        """As :attr:`recordable`, the center being in the file twice aside (its rows may agree on the date)."""
         bad = {"center_id", "year", "submitted_on"}
         return bool(self.center_id and self.year) and not any(
-            f.field in bad and f.severity is Severity.ERROR and f.rule.startswith("DATA.") for f in self.findings
+            f.field in bad and f.severity is Severity.ERROR and f.rule.startswith("DATA.")
+            and f.rule != "DATA.DUPLICATE" for f in self.findings
         ) and self.known
 
     def to_dict(self) -> dict[str, Any]:
@@ -259,14 +265,16 @@ def check_row(
         elif key not in values and not any(f.field == key for f in findings):
             add("DATA.REQUIRED", f"缺少{what}，无法登记年度报告", key)
     year = values.get("year")
-    if year is not None and not 2000 <= year <= config.year:
-        add("DATA.TYPE", f"报告年度“{year}”不是{config.year}年或以前的年度", "year", year)
+    if year is not None and year != config.year - 1:  # never recorded over another year's receipt in the ledger
+        add("DATA.TYPE", f"报告年度“{year}”不是本周期核查的{config.year - 1}年度，未登记报送日期，请核实", "year", year)
         year = None
         values.pop("year")
 
     # A29: received by the deadline
     submitted = values.get("submitted_on")
-    if "submitted_on" in raw.formula_missing:
+    if "submitted_on" in missing_columns:  # no 报送日期 column: the file-level DATA.HEADER says so; nothing guessed
+        pass
+    elif "submitted_on" in raw.formula_missing:
         add("DATA.FORMULA", "报送日期是公式但没有计算结果，请在 Excel 中打开、保存后重新提交", "submitted_on")
     elif year is not None and not any(f.field == "submitted_on" for f in findings):
         deadline = config.annual.deadline(year)

@@ -156,8 +156,10 @@ def _validate(req: Request, config: Config) -> Status:
     from toolkit.intake import annotate_report, validate_file
 
     path = _input_file(req, None, "校验")
-    report = validate_file(path, config, existing_names=existing_center_names(config))
+    unread: list[str] = []
+    report = validate_file(path, config, existing_names=existing_center_names(config, unread))
     status = Status(req.action, report.status, HEADLINES[report.status], report=report.to_dict())
+    status.problems += unread
     if report.fatal is not None:
         status.problems.append(f"【无法读取】{report.fatal}")
         return status
