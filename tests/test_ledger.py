@@ -447,7 +447,7 @@ def test_the_next_cycle_judges_from_the_reference_date_the_previous_was_decided_
                          " ('SJZTIC-2020-002', 'A38.5', '第三十八条第（五）项', '2026-05-01', '受到重大行政处罚')")
     first = decide_cycle(config)
     assert {d.center_id: d.outcome for d in first.dispositions} == {"SJZTIC-2020-001": "none", "SJZTIC-2020-002": "none"}
-    assert any("判定期间：2025年3月31日（台账中没有上一周期的处置记录，按一年前推算）之后" in line
+    assert any("判定期间：2025年3月31日（台账中没有上一周期处置时的基准日期" in line
                for line in first.summary_lines())
     later = config_from_dict({"cycle": {"year": 2027, "reference_date": date(2027, 6, 30)},
                               "ledger": {"path": "tic-ledger.sqlite", "backups": 0}}, base_dir=tmp_path)
@@ -762,6 +762,44 @@ def test_a_decision_changed_to_no_withdraws_the_registration_until_a_letter_name
         assert led.center("SJZTIC-2026-003") is not None
 
 
+@pytest.mark.parametrize("now", [None, "待定"])
+def test_a_decision_cleared_after_registering_withdraws_it_too(tmp_path: Path, now: str | None) -> None:
+    """批准建设 emptied (or not 是/否) after registering: the center stayed registered and got its 认定批复."""
+    from toolkit.core.uscc import make_uscc
+
+    config = cfg(tmp_path)
+    a = make_uscc("91130102MA0ABC01X")
+    path = city_workbook(tmp_path / "全市汇总.xlsx", [city_row(1, "智能装备", a)])
+    assert [r.center_id for r in register_from_city_workbook(config, path).registered] == ["SJZTIC-2026-001"]
+    city_workbook(path, [city_row(1, "智能装备", a, approved=now)])
+    again = register_from_city_workbook(config, path)
+    assert [r.center_id for r in again.withdrawn] == ["SJZTIC-2026-001"]
+    assert any("批准建设已不是“是”，已撤回此前的登记SJZTIC-2026-001" in f.message for f in again.findings)
+    with open_ledger(config, command="t", write=False) as led:
+        assert led.center("SJZTIC-2026-001") is None
+
+
+def test_a_version_2_ledger_is_read_as_it_is_by_a_reading_command(tmp_path: Path) -> None:
+    """tic annual, ledger show/export on a ledger of the previous release said 'needs an upgrade: run a writing
+    command' (tic annual is one): a ledger of version 2 is read as it is; a writing command upgrades it, audited."""
+    from toolkit.adapters.ledger import MIGRATIONS
+
+    config = cfg(tmp_path)
+    with sqlite3.connect(config.ledger_path) as conn:
+        for version in (1, 2):
+            for statement in MIGRATIONS[version]:
+                conn.execute(statement)
+        conn.execute("PRAGMA user_version = 2")
+        conn.execute("INSERT INTO centers (center_id, name, lead_name, created_at, updated_at)"
+                     " VALUES ('SJZTIC-2020-001', '石家庄市甲技术创新中心', '甲公司', 'x', 'x')")
+    with open_ledger(config, command="read", write=False) as led:
+        assert led.center("SJZTIC-2020-001") is not None and led.schema_version() == 2
+    with open_ledger(config, command="write") as led:
+        assert led.schema_version() == 3
+        assert led.conn.execute("SELECT detail FROM audit WHERE action = '升级台账结构'").fetchone()[0].startswith(
+            "结构版本 2 → 3")
+
+
 def test_a_version_1_ledger_is_migrated_to_the_current_version(tmp_path: Path) -> None:
     """A ledger written by the first release gains the dimension scores column (v2) and the cycles' reference
     dates (v3), and keeps its rows."""
@@ -795,3 +833,28 @@ def test_a_decision_changed_to_no_leaves_a_center_with_records_as_it_is(tmp_path
     assert result.withdrawn == [] and any("已有变更，台账未改动" in f.message for f in result.findings)
     with open_ledger(config, command="t", write=False) as led:
         assert led.center("SJZTIC-2026-001") is not None
+
+
+def test_registration_compares_names_as_validation_does(tmp_path: Path) -> None:
+    """"石家庄市 智能装备技术创新中心" (a space) was registered beside 石家庄市智能装备技术创新中心 of another lead unit."""
+    from toolkit.core.uscc import make_uscc
+
+    config = cfg(tmp_path)
+    with open_ledger(config, command="t") as led:
+        add_center(led, "SJZTIC-2020-001", 2020, name="石家庄市智能装备技术创新中心")
+    row = city_row(1, "智能装备", make_uscc("91130102MA0ABC01X"))
+    row[2] = "石家庄市 智能装备技术创新中心"
+    result = register_from_city_workbook(config, city_workbook(tmp_path / "全市汇总.xlsx", [row]))
+    assert result.registered == [] and any("与台账中的SJZTIC-2020-001重名" in f.message for f in result.findings)
+
+
+def test_an_unreadable_ledger_is_said_when_names_cannot_be_checked(tmp_path: Path, config_file) -> None:  # type: ignore[no-untyped-def]
+    from click.testing import CliRunner
+
+    from tests.conftest import good_row, write_intake
+    from toolkit.cli.main import cli
+
+    (tmp_path / "tic-ledger.sqlite").write_bytes(b"not a database at all" * 10)
+    src = write_intake(tmp_path / "长安区.xlsx", [good_row()])
+    result = CliRunner().invoke(cli, ["validate", str(src), "--no-copy", "--config", str(config_file)])
+    assert "无法读取" in result.stderr and "未核对中心名称是否与台账中的中心重名" in result.stderr

@@ -64,6 +64,9 @@ from toolkit.core.findings import rule_info
 from toolkit.errors import LedgerError, LedgerLockedError, os_reason
 
 SCHEMA_VERSION = 3
+READABLE_FROM = 2
+"""The oldest schema a read-only command reads as it is (v3 only added ``cycles``, which only tic decide reads
+and writes: a writing command upgrades first)."""
 BACKUP_DIR = "台账备份"
 LETTER_KIND_OF_OUTCOME = {"reward": "reward", "rectify": "rectification", "revoke": "revocation", "retire": "retire"}
 OUTCOME_OF_LETTER_KIND = {v: k for k, v in LETTER_KIND_OF_OUTCOME.items()}
@@ -271,7 +274,15 @@ def _acquire(db: Path, command: str) -> None:
                     raise
                 fd = os.open(lp, flags)  # the holder had died on this computer: its lock is gone
         except FileExistsError:
-            raise LedgerLockedError(locked_message(read_lock(db) or {})) from None
+            holder = read_lock(db)
+            if not holder:  # released (or being written) between our try and our look: once more, then say so
+                time.sleep(0.2)
+                try:
+                    fd = os.open(lp, flags)
+                except FileExistsError:
+                    raise LedgerLockedError(locked_message(read_lock(db) or {})) from None
+            else:
+                raise LedgerLockedError(locked_message(holder)) from None
         except PermissionError:
             if lp.exists():  # Windows: the lock is being created or removed by someone else
                 raise LedgerLockedError(locked_message(read_lock(db) or {})) from None
@@ -546,7 +557,10 @@ def _connect(db: Path) -> sqlite3.Connection:
 def _db_error(db: Path, exc: sqlite3.Error) -> LedgerError:
     text = str(exc)
     if "not a database" in text or "malformed" in text:
-        return LedgerError(f"“{db}”不是有效的台账数据库文件（可能已损坏），请从“{BACKUP_DIR}”文件夹中的备份恢复。")
+        backups = _backups_of(db)
+        newest = f"（最近的一份是“{backups[-1].name}”）" if backups else ""
+        return LedgerError(f"“{db}”不是有效的台账数据库文件（可能已损坏），请从“{db.parent / BACKUP_DIR}”中恢复备份"
+                           f"{newest}：把它复制为“{db.name}”后重试。")
     if "locked" in text or "busy" in text:
         return LedgerLockedError(f"台账“{db}”正被其他程序占用（数据库忙），请稍后再试。")
     if "readonly" in text or "read-only" in text:
@@ -576,8 +590,9 @@ def _check_version(conn: sqlite3.Connection, db: Path) -> None:
         raise LedgerError(f"“{db}”不是台账文件（或是空文件），请先运行 tic ledger import 导入台账。")
     if version > SCHEMA_VERSION:
         raise LedgerError(f"台账“{db}”由较新版本的工具创建（结构版本 {version}），请升级 tic 后再使用。")
-    if version < SCHEMA_VERSION:
-        raise LedgerError(f"台账“{db}”的结构版本为 {version}，需要升级：运行任一写入台账的命令即可自动升级。")
+    if version < READABLE_FROM:
+        raise LedgerError(f"台账“{db}”的结构版本为 {version}，需要升级后才能读取：运行任一写入台账的命令"
+                          "（如 tic decide、tic ledger import）即可自动升级（升级前自动备份）。")
 
 
 @contextlib.contextmanager
@@ -618,7 +633,7 @@ def open_ledger(
         try:
             backup_ledger(db, config.ledger.backups)
             conn.execute("BEGIN IMMEDIATE")
-            migrate(conn, db)
+            upgraded_from = migrate(conn, db)
         except sqlite3.Error as exc:
             conn.close()
             raise _db_error(db, exc) from None
@@ -628,6 +643,8 @@ def open_ledger(
             conn.close()
             raise
         hold.ledger = ledger
+        if 0 < upgraded_from < SCHEMA_VERSION:
+            ledger.audit("升级台账结构", f"结构版本 {upgraded_from} → {SCHEMA_VERSION}（升级前的台账已备份到“{BACKUP_DIR}”）")
         for holder in _stale_cleared:
             if holder.setdefault("audited", False):
                 continue
@@ -858,7 +875,8 @@ class DispositionReport:
                  f"撤销{c['revoke']}个、不再保留{c['retire']}个、限期整改{c['rectify']}个、奖励{c['reward']}个、"
                  f"无需处置{c['none']}个。"]
         if self.since is not None:
-            basis = "上一周期基准日期" if self.since_recorded else "台账中没有上一周期的处置记录，按一年前推算"
+            basis = ("上一周期基准日期" if self.since_recorded
+                     else "台账中没有上一周期处置时的基准日期（未处置过，或由此前的版本处置），按一年前推算")
             lines.append(f"  判定期间：{format_zh(self.since)}（{basis}）之后至{format_zh(self.reference_date)}"
                          "，其间的第三十八条事件和到期未按时报送的年度报告在本周期判定。")
         for d in self.dispositions:

@@ -43,6 +43,7 @@ from toolkit.core.config import AnnualConfig, Config
 from toolkit.core.dates import format_zh
 from toolkit.core.disposition import CENTER_STATUSES, EVAL_STATUSES, EVENT_RULES, GRADES, RUNNING
 from toolkit.core.findings import Finding, Severity, exit_status, rule_info
+from toolkit.core.intake import name_key
 from toolkit.core.uscc import normalise_uscc, uscc_problem
 from toolkit.core.values import (
     ValueProblem,
@@ -972,15 +973,17 @@ def register_from_city_workbook(config: Config, path: Path | str, *, ledger_path
         r = _RowReader(table, row, result.findings)
         r.labels = _REGISTER_LABELS
         approved = r.get("approved", parse_decision, what="该行未登记")
+        key = (normalise_uscc(clean_text(row.values.get("lead_uscc")) or ""),
+               clean_text(row.values.get("key_field")), clean_text(row.values.get("center_name")))
         if approved is None:
             if not any(f.row == row.row for f in result.findings):
                 r.add("DATA.REQUIRED", "批准建设未填写（是/否），该行未登记", "approved", "warning")
             result.undecided += 1
+            if all(key):  # cleared after an earlier run registered it: no longer an approval (no 认定批复)
+                declined.append((row, key))
             continue
         if not approved:
             result.not_approved += 1
-            key = (normalise_uscc(clean_text(row.values.get("lead_uscc")) or ""),
-                   clean_text(row.values.get("key_field")), clean_text(row.values.get("center_name")))
             if all(key):
                 declined.append((row, key))
             continue
@@ -1040,8 +1043,11 @@ def register_from_city_workbook(config: Config, path: Path | str, *, ledger_path
                 done[key] = cid
                 result.registered.append(Registered(row.row, cid, rec["name"], False, texts))
                 continue
-            clash = conn.execute("SELECT center_id FROM centers WHERE name = ?", (rec["name"],)).fetchone()
+            wanted = name_key(rec["name"])  # as tic validate compares names: NFKC, no white space
+            clash = next((c for c, n in conn.execute("SELECT center_id, name FROM centers") if name_key(n) == wanted),
+                         None)
             if clash is not None:
+                clash = (clash,)
                 result.findings.append(Finding.of(
                     "A10.7.NAME", f"中心名称“{rec['name']}”与台账中的{clash[0]}重名（依托单位或重点领域不同），未登记",
                     sheet=table.sheet, cell=row.cells.get("center_name"), row=row.row))
@@ -1065,6 +1071,13 @@ def register_from_city_workbook(config: Config, path: Path | str, *, ledger_path
     return result
 
 
+def _decision(row: RawRow) -> bool | None:
+    try:
+        return parse_decision(row.values.get("approved"))
+    except ValueProblem:
+        return None
+
+
 def _withdraw(conn: Any, config: Config, sheet: str, declined: list[tuple[RawRow, tuple[str, str, str]]],
               result: RegisterResult, audits: list[tuple[str, str]]) -> None:
     """Rows now marked 否 whose center an earlier run of this cycle registered (the decision changed after
@@ -1078,11 +1091,12 @@ def _withdraw(conn: Any, config: Config, sheet: str, declined: list[tuple[RawRow
             continue
         cid = same[0]
         cell = row.cells.get("approved")
+        now = "改为“否”" if row.values.get("approved") not in (None, "") and _decision(row) is False else "已不是“是”"
         letter = conn.execute("SELECT doc_number FROM letters WHERE center_id = ? ORDER BY id LIMIT 1",
                               (cid,)).fetchone()
         if letter is not None:
             result.findings.append(Finding.of(
-                "DATA.STAMP", f"该行批准建设改为“否”，但{cid}已登记并已印发公文（{letter[0]}），台账未改动；"
+                "DATA.STAMP", f"该行批准建设{now}，但{cid}已登记并已印发公文（{letter[0]}），台账未改动；"
                 "如确不批准，请按公文作废程序处理后在台账中办理撤销", sheet=sheet, cell=cell, row=row.row))
             continue
         used = [name for table, name in (("evaluations", "评估记录"), ("events", "事件"), ("annual_reports", "年报"),
@@ -1090,15 +1104,15 @@ def _withdraw(conn: Any, config: Config, sheet: str, declined: list[tuple[RawRow
                 if conn.execute(f"SELECT 1 FROM {table} WHERE center_id = ? LIMIT 1", (cid,)).fetchone()]
         if used:
             result.findings.append(Finding.of(
-                "DATA.STAMP", f"该行批准建设改为“否”，但台账中{cid}已有{'、'.join(used)}，台账未改动；请核实", sheet=sheet,
+                "DATA.STAMP", f"该行批准建设{now}，但台账中{cid}已有{'、'.join(used)}，台账未改动；请核实", sheet=sheet,
                 cell=cell, row=row.row))
             continue
         for table in ("dispositions", "registrations", "centers"):
             conn.execute(f"DELETE FROM {table} WHERE center_id = ?", (cid,))
         result.withdrawn.append(Registered(row.row, cid, key[2], False))
-        audits.append(("撤回登记", f"{cid} {key[2]}（批准建设改为“否”，尚未印发公文；编号不再使用）"))
+        audits.append(("撤回登记", f"{cid} {key[2]}（批准建设{now}，尚未印发公文；编号不再使用）"))
         result.findings.append(Finding.of(
-            "DATA.STAMP", f"该行批准建设改为“否”，已撤回此前的登记{cid}（尚未印发公文），该编号不再使用",
+            "DATA.STAMP", f"该行批准建设{now}，已撤回此前的登记{cid}（尚未印发公文），该编号不再使用",
             severity="warning", sheet=sheet, cell=cell, row=row.row))
 
 
