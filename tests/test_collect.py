@@ -224,6 +224,11 @@ def test_submitting_for_another_district_is_refused_and_replaces_nothing(tmp_pat
     result = submit_file(write_intake(tmp_path / "混合.xlsx", mixed), "长安区", config, tmp_path / "inbox2")
     assert result.target is not None
     assert any("表中有其他县（市、区）的申报（石家庄高新技术产业开发区）" in f.message for f in result.report.file_findings)
+    # at the city: the row of 高新区 in 长安区's file is collected under 长安区 and says so (it was silently relabelled)
+    collected = collect_folder(tmp_path / "inbox2", config)
+    marked = [r for r in collected.active[0].report.rows if any(f.rule == "DATA.STAMP" and f.field == "district"
+                                                                 for f in r.findings)]
+    assert len(marked) == 1 and "与报送单位长安区不一致" in marked[0].findings[-1].message
 
 
 def test_submitting_into_the_folder_of_the_original_never_overwrites_it(tmp_path, config):

@@ -858,3 +858,15 @@ def test_an_unreadable_ledger_is_said_when_names_cannot_be_checked(tmp_path: Pat
     src = write_intake(tmp_path / "长安区.xlsx", [good_row()])
     result = CliRunner().invoke(cli, ["validate", str(src), "--no-copy", "--config", str(config_file)])
     assert "无法读取" in result.stderr and "未核对中心名称是否与台账中的中心重名" in result.stderr
+
+
+def test_an_import_that_creates_the_ledger_says_it_is_no_restore(tmp_path: Path) -> None:
+    """An export re-imported into a new ledger gave 发文字号 already used: the import says a workbook is no backup."""
+    from toolkit.adapters.ledger_workbook import import_ledger_workbook
+    from toolkit.resources import samples_dir
+
+    config = cfg(tmp_path)
+    first = import_ledger_workbook(config, samples_dir() / "中心台账.xlsx")
+    assert first.new_ledger and any("已新建台账" in line and "台账备份" in line for line in first.summary_lines())
+    again = import_ledger_workbook(config, samples_dir() / "中心台账.xlsx")
+    assert not again.new_ledger and not any("已新建台账" in line for line in again.summary_lines())

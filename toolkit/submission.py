@@ -439,7 +439,14 @@ def collect_folder(folder: Path | str, config: Config, out_file: Path | str | No
         else:
             _check_stamp(item, config, keys)
             item.district = _district_of(item, config)
+            divisions = divisions_for(config)
             for r in ir.rows:
+                own = r.values.get("district")
+                own_name = divisions.district(own) if isinstance(own, str) and own.strip() else None
+                if item.district and own_name and own_name != item.district:  # said, never silently relabelled
+                    r.findings.append(Finding.of(
+                        "DATA.STAMP", f"该行县（市、区）为{own_name}，与报送单位{item.district}不一致，按{item.district}"
+                        "报送汇总，请核实", severity="warning", field="district", cell=r.cells.get("district")))
                 r.district = item.district
         report.files.append(item)
     # a second submission of the same district replaces the older one

@@ -168,6 +168,7 @@ class ImportResult:
     counts: dict[str, dict[str, int]] = field(default_factory=dict)
     changes: list[str] = field(default_factory=list)
     sha256: str | None = None
+    new_ledger: bool = False  # the import created the ledger file
 
     @property
     def changed(self) -> bool:
@@ -198,6 +199,9 @@ class ImportResult:
             parts.append(f"{label}：新增{c['new']}、更新{c['updated']}、未变{c['unchanged']}"
                          + (f"、未导入{c['rejected']}" if c["rejected"] else ""))
         lines = [f"导入 {self.path.name}：" + "；".join(parts) + "。"]
+        if self.new_ledger:  # an export re-imported to rebuild a lost ledger would give used 发文字号 again
+            lines.append("已新建台账。台账工作簿不含已印发公文的发文字号、处置和登记记录：如是为了恢复丢失或损坏的台账，"
+                         "请改用“台账备份”中的备份文件（复制为台账文件名），以免发文字号重复。")
         if not self.changed:
             lines.append("台账与该工作簿一致，本次导入没有改变任何内容。")
         lines.extend(f"  更新：{x}" for x in self.changes)
@@ -506,6 +510,7 @@ def import_ledger_workbook(config: Config, path: Path | str, *, ledger_path: Pat
         counts[key]["rejected"] = len(bad_rows)
 
     db = Path(ledger_path or config.ledger_path)
+    result.new_ledger = not db.exists()
     with open_ledger(config, command="ledger import", path=db) as led:
         conn = led.conn
         stamp = now_text()

@@ -73,7 +73,7 @@ def import_cmd(file: Path, config_path: Path | None, ledger_path: Path | None, j
 @ledger_option
 @guarded
 def export_cmd(output: Path, config_path: Path | None, ledger_path: Path | None) -> None:
-    """把台账导出为中心台账工作簿（与导入格式相同，可再导入）。"""
+    """把台账导出为中心台账工作簿（与导入格式相同，可再导入更新；不含已印发公文的文号，不能代替“台账备份”恢复台账）。"""
     from toolkit.adapters.ledger_workbook import export_ledger_workbook
 
     config = ledger_config(config_path, ledger_path, cycle=False)
