@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import sqlite3
 import subprocess
 import sys
@@ -870,3 +871,32 @@ def test_an_import_that_creates_the_ledger_says_it_is_no_restore(tmp_path: Path)
     assert first.new_ledger and any("已新建台账" in line and "台账备份" in line for line in first.summary_lines())
     again = import_ledger_workbook(config, samples_dir() / "中心台账.xlsx")
     assert not again.new_ledger and not any("已新建台账" in line for line in again.summary_lines())
+
+
+@pytest.mark.parametrize(("total", "kept"), [("87.7", "87.7"), ("87.7分", "87.7"), ("437/5", "437/5"), (88, "88"),
+                                             ("abc", None), (870, None)])
+def test_a_total_is_a_score_or_the_row_is_not_imported(tmp_path: Path, total: object, kept: str | None) -> None:
+    """总分 "abc" was imported and then left out of ledger show; an exact "437/5" (the ledger's own export) is kept."""
+    from openpyxl import load_workbook
+
+    from toolkit.adapters.ledger_workbook import import_ledger_workbook
+    from toolkit.resources import samples_dir
+
+    src = tmp_path / "台账.xlsx"
+    shutil.copyfile(samples_dir() / "中心台账.xlsx", src)
+    wb = load_workbook(src)
+    ws = wb["评估记录"]
+    header = next(r for r in range(1, 8) if "中心编号" in str(ws.cell(row=r, column=1).value))
+    col = ws.max_column + 1
+    ws.cell(row=header, column=col, value="总分")
+    ws.cell(row=header + 1, column=col, value=total)
+    cid, year = ws.cell(row=header + 1, column=1).value, ws.cell(row=header + 1, column=2).value
+    wb.save(src)
+    config = cfg(tmp_path)
+    result = import_ledger_workbook(config, src)
+    with open_ledger(config, command="t", write=False) as led:
+        row = led.conn.execute("SELECT total FROM evaluations WHERE center_id = ? AND year = ?", (cid, year)).fetchone()
+    if kept is None:
+        assert row is None and any(f.rule == "DATA.TYPE" and "总分" in f.message for f in result.findings)
+    else:
+        assert row is not None and row[0] == kept

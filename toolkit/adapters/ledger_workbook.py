@@ -22,6 +22,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
@@ -55,6 +56,7 @@ from toolkit.core.values import (
     parse_date,
     parse_integer,
     parse_list,
+    parse_score,
 )
 from toolkit.errors import InputFileError
 
@@ -330,6 +332,21 @@ class _RowReader:
             return None
 
 
+def _total(raw: object) -> str:
+    """A 总分 as text ("87.7"), when it is a score from 0 to 100 ("abc" or 870 is not: it was imported and then
+    left out of ledger show and the letters)."""
+    text = clean_text(raw)
+    if re.fullmatch(r"\d+/\d+", text):  # an exact total as the ledger keeps it (its own export: "437/5")
+        exact = Fraction(text)
+        if not 0 <= exact <= 100:
+            raise ValueProblem("应为0至100之间的分数")
+        return text
+    value = parse_score(raw)
+    if not 0 <= value <= 100:
+        raise ValueProblem("应为0至100之间的分数")
+    return format(value.normalize(), "f")
+
+
 def _cid(raw: object) -> str:
     return re.sub(r"\s+", "", nfkc(clean_text(raw))).upper()
 
@@ -418,7 +435,7 @@ def _parse_evaluations(table: Table, findings: list[Finding]) -> dict[tuple[str,
         status = r.get("status", lambda v: parse_choice(v, EVAL_STATUSES, {"无故未参评": "未参评", "未参加": "未参评"}), True)
         grade = r.get("grade", lambda v: parse_choice(v, GRADES))
         reeval = r.get("reeval", parse_bool)
-        total = r.get("total", lambda v: clean_text(v)) if "total" in table.columns else None
+        total = r.get("total", _total) if "total" in table.columns else None
         if status == "视同合格":
             if grade not in (None, "合格"):
                 r.add("DATA.TYPE", f"参评状态为视同合格，等级应为合格，实为{grade}，该行未导入", "grade")
