@@ -900,3 +900,22 @@ def test_a_total_is_a_score_or_the_row_is_not_imported(tmp_path: Path, total: ob
         assert row is None and any(f.rule == "DATA.TYPE" and "总分" in f.message for f in result.findings)
     else:
         assert row is not None and row[0] == kept
+
+
+def test_rows_of_a_center_whose_row_was_rejected_say_so(tmp_path: Path) -> None:
+    """They said the center was "not on the 中心 sheet", where it is (its row has an error)."""
+    from openpyxl import load_workbook
+
+    from toolkit.adapters.ledger_workbook import import_ledger_workbook
+    from toolkit.resources import samples_dir
+
+    src = tmp_path / "台账.xlsx"
+    shutil.copyfile(samples_dir() / "中心台账.xlsx", src)
+    wb = load_workbook(src)
+    ws = wb["中心"]
+    cid = ws["A3"].value
+    ws["L3"] = "两千二十年"  # 认定年份 unreadable: the center's row is rejected
+    wb.save(src)
+    result = import_ledger_workbook(cfg(tmp_path), src)
+    about = [f.message for f in result.findings if f.value == cid and f.sheet != "中心"]
+    assert about and all("在“中心”工作表第3行有错误、未导入" in m for m in about)

@@ -588,13 +588,20 @@ def import_ledger_workbook(config: Config, path: Path | str, *, ledger_path: Pat
         counts["centers"]["new"] = len(inserts)
         counts["centers"]["updated"] = len(updates)
         known = set(existing) | set(centers)
+        listed = {_cid(r.values.get("center_id")): r.row for r in tables["centers"].rows
+                  if not is_blank(r.values.get("center_id"))}  # on the 中心 sheet, its row rejected or not
 
         def unknown(key: str, rec: dict[str, Any], row: RawRow, table: Table) -> bool:
             if rec["center_id"] in known:
                 return False
+            cid = rec["center_id"]
+            if cid in listed:  # its row on the 中心 sheet has an error: not "not on the sheet"
+                text = (f"中心编号{cid}在“{tables['centers'].sheet}”工作表第{listed[cid]}行有错误、未导入，"
+                        "本行随之未导入（更正该行后重新导入）")
+            else:
+                text = f"中心编号{cid}不在“中心”工作表和台账中，该行未导入"
             sheet_findings.append(_finding(
-                "DATA.TYPE", f"中心编号{rec['center_id']}不在“中心”工作表和台账中，该行未导入", table.sheet,
-                row.cells.get("center_id"), row.row, value=rec["center_id"]))
+                "DATA.TYPE", text, table.sheet, row.cells.get("center_id"), row.row, value=cid))
             counts[key]["rejected"] += 1
             return True
 
