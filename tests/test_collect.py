@@ -137,6 +137,21 @@ def test_second_submission_of_a_district_replaces_the_older(tmp_path, config):
     assert [f.rel for f in report.active] == ["长安区-2026-申报汇总.xlsx"]
     assert len(report.rows) == 3
     assert any("已被替代" in f.message for f in report.file_findings)
+    assert not any("已没有" in f.message for f in report.file_findings)  # the newer file holds every earlier one
+
+
+def test_a_resubmission_that_drops_an_application_names_it(tmp_path, config):
+    """A resubmission without 石墨烯导热膜 said only that the first file was replaced."""
+    rows = district_rows("长安区", "130102", 3)
+    submit(tmp_path, config, "长安区", rows)
+    first = tmp_path / "inbox" / "长安区-2026-申报汇总.xlsx"
+    (tmp_path / "inbox" / "早").mkdir()
+    shutil.move(first, tmp_path / "inbox" / "早" / first.name)
+    time.sleep(1.1)
+    submit(tmp_path, config, "长安区", rows[:2])
+    report = collect_folder(tmp_path / "inbox", config)
+    (note,) = [f.message for f in report.file_findings if "已被替代" in f.message]
+    assert f"较新的文件中已没有1项此前报送的申报：{rows[2]['center_name']}" in note
 
 
 def test_collect_cli_exit_and_json(tmp_path, config_file, config):

@@ -23,7 +23,7 @@ from toolkit.adapters.xlstyle import fit_row_height, literal, print_wide
 from toolkit.core.config import Config
 from toolkit.core.findings import Finding, Severity, Verdict
 from toolkit.core.intake import RowResult
-from toolkit.core.values import is_blank, nfkc, parse_bool
+from toolkit.core.values import compact, is_blank, nfkc, parse_bool
 from toolkit.cycle import NOTE_NAME
 from toolkit.errors import InputFileError, OutputError, TicError
 from toolkit.intake import IntakeReport, divisions_for, validate_file
@@ -459,12 +459,17 @@ def collect_folder(folder: Path | str, config: Config, out_file: Path | str | No
             continue
         ordered = sorted(items, key=lambda i: ((i.stamp.stamped_at if i.stamp else ""), i.rel))
         newest = ordered[-1]
+        kept = {compact(r.center_name) for r in newest.report.rows if r.center_name}
         for old in ordered[:-1]:
             old.replaced_by = newest.rel
+            gone = list(dict.fromkeys(r.center_name for r in old.report.rows
+                                      if r.center_name and compact(r.center_name) not in kept))
+            dropped = (f"；较新的文件中已没有{len(gone)}项此前报送的申报：{'、'.join(gone[:10])}"
+                       + ("等" if len(gone) > 10 else "") + "，请向该区县核实") if gone else ""
             report.file_findings.append(Finding.of(
                 "DATA.STAMP", f"{district}报送了多份文件，采用较新的“{newest.rel}”"
-                f"（报送时间{newest.stamp.stamped_at if newest.stamp else '未知'}），“{old.rel}”已被替代，不再汇总",
-                severity="warning", file=old.rel))
+                f"（报送时间{newest.stamp.stamped_at if newest.stamp else '未知'}），“{old.rel}”已被替代，不再汇总"
+                + dropped, severity="warning", file=old.rel))
     for item in report.active:
         report.file_findings.extend(item.stamp_findings)
         for f in item.report.file_findings:
