@@ -126,6 +126,22 @@ def test_rerun_is_identical_and_keeps_decisions(tmp_path, config):
     assert [ws.cell(row=r, column=ws.max_column).value for r in (4, 5, 6)] == ["是", "否", None]
 
 
+def test_an_application_twice_in_a_file_keeps_each_rows_decision(tmp_path, config):
+    """Row 4 否 and row 5 是 for the same application twice: the re-run made row 4 是 (one key for both)."""
+    rows = district_rows("长安区", "130102", 2)
+    submit(tmp_path, config, "长安区", [rows[0], rows[0], rows[1]])
+    out = tmp_path / "市局汇总.xlsx"
+    collect_folder(tmp_path / "inbox", config, out)
+    wb = load_workbook(out)
+    ws = wb["汇总"]
+    ws.cell(row=4, column=ws.max_column, value="否")
+    ws.cell(row=5, column=ws.max_column, value="是")
+    wb.save(out)
+    collect_folder(tmp_path / "inbox", config, out)
+    ws = load_workbook(out)["汇总"]
+    assert [ws.cell(row=r, column=ws.max_column).value for r in (4, 5, 6)] == ["否", "是", None]
+
+
 def test_second_submission_of_a_district_replaces_the_older(tmp_path, config):
     submit(tmp_path, config, "长安区", district_rows("长安区", "130102", 2))
     first = tmp_path / "inbox" / "长安区-2026-申报汇总.xlsx"

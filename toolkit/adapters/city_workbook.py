@@ -7,6 +7,7 @@ written again, so a re-run never loses them.
 
 from __future__ import annotations
 
+from collections import defaultdict
 from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -62,7 +63,12 @@ def decision_key(district: Any, uscc: Any, name: Any) -> tuple[str, str, str]:
 ORPHANS = "未汇总的意见"
 
 
-def read_decisions(path: Path) -> dict[tuple[str, str, str], Any]:
+DecisionKey = tuple[str, str, str, int]
+"""(district, lead USCC, center name, which occurrence of the three): the same application twice in a file keeps
+each row's own decision."""
+
+
+def read_decisions(path: Path) -> dict[DecisionKey, Any]:
     """The 批准建设 values already typed into an existing city workbook (and kept from earlier runs).
 
     A city workbook that exists but cannot be read is an error, never "no decisions": writing a new one over it
@@ -77,7 +83,7 @@ def read_decisions(path: Path) -> dict[tuple[str, str, str], Any]:
             f"市局汇总工作簿“{path.name}”无法读取（{exc}），其中可能有已填写的“批准建设”意见；为免丢失，未重新生成。"
             "请在 Excel 中打开检查（已加密的请去掉密码），或把它移到别处后再运行。") from exc
     try:
-        out: dict[tuple[str, str, str], Any] = {}
+        out: dict[DecisionKey, Any] = {}
         for sheet in (ORPHANS, SUMMARY):  # the 汇总 sheet's value wins
             if sheet in wb.sheetnames:
                 out.update(_decisions_of(wb[sheet]))
@@ -86,7 +92,7 @@ def read_decisions(path: Path) -> dict[tuple[str, str, str], Any]:
         wb.close()
 
 
-def _decisions_of(ws: Any) -> dict[tuple[str, str, str], Any]:
+def _decisions_of(ws: Any) -> dict[DecisionKey, Any]:
     rows = ws.iter_rows(values_only=True)
     header = None
     for values in rows:
@@ -96,15 +102,17 @@ def _decisions_of(ws: Any) -> dict[tuple[str, str, str], Any]:
     if header is None:
         return {}
     ix = {h: i for i, h in enumerate(header) if h}
-    out: dict[tuple[str, str, str], Any] = {}
+    out: dict[DecisionKey, Any] = {}
+    seen: dict[tuple[str, str, str], int] = defaultdict(int)
     for values in rows:
         if not values or len(values) <= ix[DECISION]:
             continue
+        base = decision_key(values[ix["县（市、区）"]], values[ix["依托单位统一社会信用代码"]], values[ix["拟建中心名称"]])
+        n = seen[base]
+        seen[base] += 1  # every row counts, decided or not: the n-th row of an application is the n-th again
         decision = values[ix[DECISION]]
-        if decision in (None, ""):
-            continue
-        key = decision_key(values[ix["县（市、区）"]], values[ix["依托单位统一社会信用代码"]], values[ix["拟建中心名称"]])
-        out[key] = decision
+        if decision not in (None, ""):
+            out[(*base, n)] = decision
     return out
 
 
@@ -125,7 +133,7 @@ def _print_setup(ws, title_row: int) -> None:  # type: ignore[no-untyped-def]
     ws.print_title_rows = f"{title_row}:{title_row}"
 
 
-def write_city_workbook(report: CollectReport, path: Path, decisions: dict[tuple[str, str, str], Any]) -> int:
+def write_city_workbook(report: CollectReport, path: Path, decisions: dict[DecisionKey, Any]) -> int:
     """Write the city workbook; returns how many existing 批准建设 decisions were carried over."""
     cfg = report.config
     specs = [s for s in field_specs("intake") if s.key not in ("seq", "district")]
@@ -151,7 +159,8 @@ def write_city_workbook(report: CollectReport, path: Path, decisions: dict[tuple
     ws.cell(row=3, column=ncol).fill = DECISION_FILL
     ws.row_dimensions[3].height = 45
     kept = 0
-    used: set[tuple[str, str, str]] = set()
+    used: set[DecisionKey] = set()
+    occurrences: dict[tuple[str, str, str], int] = defaultdict(int)
     n = 0
     for item in report.active:
         raw_rows = {r.row: r for r in item.report.table.rows}  # type: ignore[union-attr]
@@ -165,8 +174,10 @@ def write_city_workbook(report: CollectReport, path: Path, decisions: dict[tuple
                 values.append(_display(v if v is not None else raw.values.get(spec.key)))
             problems = "；".join(f"{f.message}" + (f"（{f.article}）" if f.article else "") for f in r.findings)
             values.append(problems or None)
-            key = decision_key(item.district, r.values.get("lead_uscc") or raw.values.get("lead_uscc"),
-                               r.values.get("center_name") or raw.values.get("center_name"))
+            base = decision_key(item.district, r.values.get("lead_uscc") or raw.values.get("lead_uscc"),
+                                r.values.get("center_name") or raw.values.get("center_name"))
+            key = (*base, occurrences[base])
+            occurrences[base] += 1
             decision = decisions.get(key)
             kept += decision is not None
             used.add(key)
@@ -202,14 +213,14 @@ def write_city_workbook(report: CollectReport, path: Path, decisions: dict[tuple
     return kept
 
 
-def _orphans_sheet(wb: Workbook, orphans: dict[tuple[str, str, str], Any]) -> None:
+def _orphans_sheet(wb: Workbook, orphans: dict[DecisionKey, Any]) -> None:
     """Decisions whose application is not in this collection (its file moved away): kept, never dropped."""
     ws = wb.create_sheet(ORPHANS)
     ws["A1"] = ("以下“批准建设”意见对应的申报不在本次汇总中（报送文件被移走、改名或被替代？）。意见保留在此，"
                 "文件放回收件文件夹后再次汇总会自动恢复到“汇总”表。")
     ws["A1"].font = Font(name="宋体", size=10, bold=True, color="C00000")
     _head(ws, 3, ["县（市、区）", "依托单位统一社会信用代码", "拟建中心名称", DECISION], [24, 26, 40, 10])
-    for i, ((district, uscc, name), decision) in enumerate(sorted(orphans.items()), start=4):
+    for i, ((district, uscc, name, _n), decision) in enumerate(sorted(orphans.items()), start=4):
         for j, v in enumerate((district, uscc, name, decision), start=1):
             literal(ws.cell(row=i, column=j), v).border = BOX
 
