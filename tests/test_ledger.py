@@ -919,3 +919,30 @@ def test_rows_of_a_center_whose_row_was_rejected_say_so(tmp_path: Path) -> None:
     result = import_ledger_workbook(cfg(tmp_path), src)
     about = [f.message for f in result.findings if f.value == cid and f.sheet != "中心"]
     assert about and all("在“中心”工作表第3行有错误、未导入" in m for m in about)
+
+
+def test_import_says_when_an_id_is_not_in_the_configured_form_or_a_name_is_used_twice(tmp_path: Path) -> None:
+    """SJZTIC-2026-1 imported silently, and tic ledger register then gave SJZTIC-2026-001: number 1 twice."""
+    from openpyxl import load_workbook
+
+    from toolkit.adapters.ledger_workbook import import_ledger_workbook
+    from toolkit.resources import samples_dir
+
+    src = tmp_path / "台账.xlsx"
+    shutil.copyfile(samples_dir() / "中心台账.xlsx", src)
+    wb = load_workbook(src)
+    ws = wb["中心"]
+    old_id = ws["A3"].value
+    ws["A3"] = "SJZTIC-2017-1"
+    ws["B4"] = ws["B5"].value
+    wb.save(src)
+    for sheet in ("评估记录", "事件", "年报"):  # the rows of the renamed id follow it
+        if sheet in wb.sheetnames:
+            for row in wb[sheet].iter_rows():
+                if row[0].value == old_id:
+                    row[0].value = "SJZTIC-2017-1"
+    wb.save(src)
+    result = import_ledger_workbook(cfg(tmp_path), src)
+    messages = [f.message for f in result.findings]
+    assert any("中心编号“SJZTIC-2017-1”与编号格式“SJZTIC-{year}-{seq:03d}”不符" in m for m in messages)
+    assert sum("的中心名称与" in m and "相同（第三十九条）" in m for m in messages) == 2

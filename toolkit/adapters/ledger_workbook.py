@@ -18,6 +18,7 @@ from __future__ import annotations
 import functools
 import json
 import re
+import string
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -358,6 +359,42 @@ def _year(raw: object) -> int:
     return y
 
 
+def id_pattern(id_format: str) -> re.Pattern[str]:
+    """The center ids ``id_format`` gives ("SJZTIC-{year}-{seq:03d}" → SJZTIC-2026-001), as an expression."""
+    parts = []
+    for literal, name, spec, _conv in string.Formatter().parse(id_format):
+        parts.append(re.escape(literal))
+        if name == "year":
+            parts.append(r"\d{4}")
+        elif name == "seq":
+            width = re.match(r"0?(\d+)d$", spec or "")
+            parts.append(rf"\d{{{width.group(1)},}}" if width else r"\d+")
+        elif name is not None:
+            parts.append(".+")
+    return re.compile("^" + "".join(parts) + "$")
+
+
+def _check_center_ids_and_names(centers: dict[str, tuple[dict[str, Any], RawRow]], table: Table, config: Config,
+                                findings: list[Finding]) -> None:
+    """Warnings: an id not in the configured form (SJZTIC-2026-1 beside the SJZTIC-2026-001 tic ledger register
+    gives), and two centers of the same name (Art. 39: a center's name is its own)."""
+    pattern = id_pattern(config.ledger.id_format)
+    by_name: dict[str, list[tuple[str, RawRow]]] = defaultdict(list)
+    for cid, (rec, row) in centers.items():
+        if not pattern.match(cid):
+            findings.append(_finding("DATA.TYPE", f"中心编号“{cid}”与编号格式“{config.ledger.id_format}”不符"
+                                     "（如 " + config.ledger.id_format.format(year=config.year, seq=1) + "），请核实",
+                                     table.sheet, row.cells.get("center_id"), row.row, "warning", cid))
+        if rec.get("name"):
+            by_name[name_key(rec["name"])].append((cid, row))
+    for same in by_name.values():
+        if len(same) > 1:
+            for cid, row in same:
+                others = "、".join(o for o, _ in same if o != cid)
+                findings.append(_finding("DATA.DUPLICATE", f"{cid}的中心名称与{others}相同（第三十九条），请核实",
+                                         table.sheet, row.cells.get("name"), row.row, "warning"))
+
+
 def _parse_centers(table: Table, findings: list[Finding]) -> dict[str, tuple[dict[str, Any], RawRow]]:
     out: dict[str, tuple[dict[str, Any], RawRow]] = {}
     seen: dict[str, list[RawRow]] = defaultdict(list)
@@ -518,6 +555,7 @@ def import_ledger_workbook(config: Config, path: Path | str, *, ledger_path: Pat
     result.sha256 = file_sha256(path)
     sheet_findings: list[Finding] = []
     centers = _parse_centers(tables["centers"], sheet_findings)
+    _check_center_ids_and_names(centers, tables["centers"], config, sheet_findings)
     evals = _parse_evaluations(tables["evaluations"], sheet_findings) if "evaluations" in tables else {}
     events = _parse_events(tables["events"], sheet_findings) if "events" in tables else []
     reports = _parse_reports(tables["reports"], sheet_findings) if "reports" in tables else {}
