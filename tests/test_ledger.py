@@ -873,18 +873,24 @@ def test_an_import_that_creates_the_ledger_says_it_is_no_restore(tmp_path: Path)
     assert not again.new_ledger and not any("已新建台账" in line for line in again.summary_lines())
 
 
-@pytest.mark.parametrize(("total", "kept"), [("87.7", "87.7"), ("87.7分", "87.7"), ("437/5", "437/5"), (88, "88"),
-                                             ("abc", None), (870, None)])
-def test_a_total_is_a_score_or_the_row_is_not_imported(tmp_path: Path, total: object, kept: str | None) -> None:
-    """总分 "abc" was imported and then left out of ledger show; an exact "437/5" (the ledger's own export) is kept."""
+def sample_ledger_copy(tmp_path: Path):  # type: ignore[no-untyped-def]
+    """A copy of the sample 中心台账 workbook to edit, opened: (path, workbook)."""
     from openpyxl import load_workbook
 
-    from toolkit.adapters.ledger_workbook import import_ledger_workbook
     from toolkit.resources import samples_dir
 
     src = tmp_path / "台账.xlsx"
     shutil.copyfile(samples_dir() / "中心台账.xlsx", src)
-    wb = load_workbook(src)
+    return src, load_workbook(src)
+
+
+@pytest.mark.parametrize(("total", "kept"), [("87.7", "87.7"), ("87.7分", "87.7"), ("437/5", "437/5"), (88, "88"),
+                                             ("abc", None), (870, None)])
+def test_a_total_is_a_score_or_the_row_is_not_imported(tmp_path: Path, total: object, kept: str | None) -> None:
+    """总分 "abc" was imported and then left out of ledger show; an exact "437/5" (the ledger's own export) is kept."""
+    from toolkit.adapters.ledger_workbook import import_ledger_workbook
+
+    src, wb = sample_ledger_copy(tmp_path)
     ws = wb["评估记录"]
     header = next(r for r in range(1, 8) if "中心编号" in str(ws.cell(row=r, column=1).value))
     col = ws.max_column + 1
@@ -904,14 +910,9 @@ def test_a_total_is_a_score_or_the_row_is_not_imported(tmp_path: Path, total: ob
 
 def test_rows_of_a_center_whose_row_was_rejected_say_so(tmp_path: Path) -> None:
     """They said the center was "not on the 中心 sheet", where it is (its row has an error)."""
-    from openpyxl import load_workbook
-
     from toolkit.adapters.ledger_workbook import import_ledger_workbook
-    from toolkit.resources import samples_dir
 
-    src = tmp_path / "台账.xlsx"
-    shutil.copyfile(samples_dir() / "中心台账.xlsx", src)
-    wb = load_workbook(src)
+    src, wb = sample_ledger_copy(tmp_path)
     ws = wb["中心"]
     cid = ws["A3"].value
     ws["L3"] = "两千二十年"  # 认定年份 unreadable: the center's row is rejected
@@ -923,14 +924,9 @@ def test_rows_of_a_center_whose_row_was_rejected_say_so(tmp_path: Path) -> None:
 
 def test_import_says_when_an_id_is_not_in_the_configured_form_or_a_name_is_used_twice(tmp_path: Path) -> None:
     """SJZTIC-2026-1 imported silently, and tic ledger register then gave SJZTIC-2026-001: number 1 twice."""
-    from openpyxl import load_workbook
-
     from toolkit.adapters.ledger_workbook import import_ledger_workbook
-    from toolkit.resources import samples_dir
 
-    src = tmp_path / "台账.xlsx"
-    shutil.copyfile(samples_dir() / "中心台账.xlsx", src)
-    wb = load_workbook(src)
+    src, wb = sample_ledger_copy(tmp_path)
     ws = wb["中心"]
     old_id = ws["A3"].value
     ws["A3"] = "SJZTIC-2017-1"

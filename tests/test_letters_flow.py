@@ -15,7 +15,9 @@ from toolkit.cli.main import cli
 from toolkit.resources import samples_dir
 
 
-def test_import_evaluate_record_decide_letters_without_json(tmp_path, config_file):
+def evaluated_and_decided(tmp_path, config_file, *json_args: str) -> list[str]:  # type: ignore[no-untyped-def]
+    """The sample ledger imported, the sample scores evaluated and recorded, the cycle decided (reference date
+    2026-06-30); returns the --config arguments."""
     cfg = ["--config", str(config_file)]
     text = config_file.read_text(encoding="utf-8").replace("reference_date = 2026-03-31", "reference_date = 2026-06-30")
     config_file.write_text(text, encoding="utf-8")
@@ -23,9 +25,15 @@ def test_import_evaluate_record_decide_letters_without_json(tmp_path, config_fil
     assert run(cli, ["ledger", "import", str(samples_dir() / "中心台账.xlsx"), *cfg]).exit_code == 0
     scores = tmp_path / "评估打分表.xlsx"
     shutil.copyfile(samples_dir() / "评估打分表-2026.xlsx", scores)
-    result = run(cli, ["evaluate", str(scores), "--record", "--out", str(tmp_path / "res"), *cfg])
+    result = run(cli, ["evaluate", str(scores), "--record", "--out", str(tmp_path / "res"), *json_args, *cfg])
     assert result.exit_code == 0, result.output
     assert run(cli, ["decide", *cfg]).exit_code == 0
+    return cfg
+
+
+def test_import_evaluate_record_decide_letters_without_json(tmp_path, config_file):
+    cfg = evaluated_and_decided(tmp_path, config_file)
+    run = CliRunner().invoke
     out = tmp_path / "公文"
     result = run(cli, ["letters", "--out", str(out), "--json", str(tmp_path / "l.json"), *cfg])
     assert result.exit_code == 0, result.output
@@ -72,18 +80,9 @@ def test_a_rectification_letter_is_the_same_from_the_json_or_from_the_ledger(tmp
     """The letter made with --evaluation (the evaluation's JSON) and the one made later from the ledger alone
     (the JSON gone): the same bytes. The ledger kept the dimensions sorted by code point, and rounded: the
     letter rebuilt from it named them in another order and was refused as different."""
-    cfg = ["--config", str(config_file)]
-    text = config_file.read_text(encoding="utf-8").replace("reference_date = 2026-03-31", "reference_date = 2026-06-30")
-    config_file.write_text(text, encoding="utf-8")
-    run = CliRunner().invoke
-    assert run(cli, ["ledger", "import", str(samples_dir() / "中心台账.xlsx"), *cfg]).exit_code == 0
-    scores = tmp_path / "评估打分表.xlsx"
-    shutil.copyfile(samples_dir() / "评估打分表-2026.xlsx", scores)
     results = tmp_path / "评估结果.json"
-    result = run(cli, ["evaluate", str(scores), "--record", "--out", str(tmp_path / "res"), "--json", str(results),
-                       *cfg])
-    assert result.exit_code == 0, result.output
-    assert run(cli, ["decide", *cfg]).exit_code == 0
+    cfg = evaluated_and_decided(tmp_path, config_file, "--json", str(results))
+    run = CliRunner().invoke
     out = tmp_path / "公文"
     result = run(cli, ["letters", "--kind", "rectification", "--out", str(out), "--evaluation", str(results), *cfg])
     assert result.exit_code == 0, result.output
