@@ -371,7 +371,9 @@ def check_row(raw: RawRowLike, ctx: IntakeContext, *, reference: bool = False) -
     for key in _PAST_DATES:
         when = values.get(key)
         if when is not None and when > ctx.reference_date:
-            add("DATA.TYPE", f"{labels[key]}{fmt(when)}晚于基准日期{ctx.reference_date.isoformat()}，请核实", key, when)
+            typed = raw.values.get(key)
+            shown = fmt(when) if isinstance(typed, date) else f"“{clean_text(typed)}”（读作{fmt(when)}）"
+            add("DATA.TYPE", f"{labels[key]}{shown}晚于基准日期{ctx.reference_date.isoformat()}，请核实", key, when)
             del values[key]
 
     lead_type = values.get("lead_type")
