@@ -942,3 +942,20 @@ def test_import_says_when_an_id_is_not_in_the_configured_form_or_a_name_is_used_
     messages = [f.message for f in result.findings]
     assert any("中心编号“SJZTIC-2017-1”与编号格式“SJZTIC-{year}-{seq:03d}”不符" in m for m in messages)
     assert sum("的中心名称与" in m and "相同（第三十九条）" in m for m in messages) == 2
+
+
+def test_a_name_corrected_after_registering_renames_the_center_not_a_second_one(tmp_path: Path) -> None:
+    """The same lead unit and field under a corrected name became a second center (SJZTIC-2026-002)."""
+    from toolkit.core.uscc import make_uscc
+
+    config = cfg(tmp_path)
+    a = make_uscc("91130102MA0ABC01X")
+    path = city_workbook(tmp_path / "全市汇总.xlsx", [city_row(1, "智能装备", a)])
+    assert [r.center_id for r in register_from_city_workbook(config, path).registered] == ["SJZTIC-2026-001"]
+    row = city_row(1, "智能装备", a)
+    row[2] = "石家庄市智能成套装备技术创新中心"
+    again = register_from_city_workbook(config, city_workbook(path, [row]))
+    assert [(r.center_id, r.name) for r in again.registered] == [("SJZTIC-2026-001", "石家庄市智能成套装备技术创新中心")]
+    with open_ledger(config, command="t", write=False) as led:
+        assert [tuple(r) for r in led.conn.execute("SELECT center_id, name FROM centers")] == [
+            ("SJZTIC-2026-001", "石家庄市智能成套装备技术创新中心")]

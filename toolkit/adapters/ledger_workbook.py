@@ -1110,6 +1110,26 @@ def register_from_city_workbook(config: Config, path: Path | str, *, ledger_path
                 done[key] = cid
                 result.registered.append(Registered(row.row, cid, rec["name"], False, texts))
                 continue
+            renamed = conn.execute(  # this cycle's registration of the same lead unit and field, under another name
+                "SELECT c.center_id, c.name FROM centers c JOIN registrations g ON g.center_id = c.center_id"
+                " WHERE c.lead_uscc = ? AND c.key_field = ? AND g.cycle_year = ?",
+                (rec["lead_uscc"], rec["key_field"], config.year)).fetchone()
+            if renamed is not None and key[:2] not in {k[:2] for k in done}:
+                cid = renamed[0]
+                letter = conn.execute("SELECT doc_number FROM letters WHERE center_id = ? ORDER BY id LIMIT 1",
+                                      (cid,)).fetchone()
+                if letter is not None:  # the name is in an issued letter: never changed here
+                    result.findings.append(Finding.of(
+                        "DATA.STAMP", f"该行中心名称“{rec['name']}”与已登记的{cid}（{renamed[1]}）不同，且已印发公文"
+                        f"（{letter[0]}），台账未改动；如确需更名，请按第三十条办理变更", sheet=table.sheet,
+                        cell=row.cells.get("center_name"), row=row.row))
+                    continue
+                conn.execute("UPDATE centers SET name = ?, updated_at = ? WHERE center_id = ?", (rec["name"], stamp, cid))
+                text = f"中心名称由“{renamed[1]}”改为“{rec['name']}”"
+                audits.append(("登记更新中心", f"{cid}：{text}"))
+                done[key] = cid
+                result.registered.append(Registered(row.row, cid, rec["name"], False, [text]))
+                continue
             wanted = name_key(rec["name"])  # as tic validate compares names: NFKC, no white space
             clash = next((c for c, n in conn.execute("SELECT center_id, name FROM centers") if name_key(n) == wanted),
                          None)
