@@ -448,3 +448,13 @@ def test_a_duplicate_row_does_not_bring_an_excluded_expert_back_or_count_an_expe
     res = _only(run([center()], experts, rows))
     assert res.valid_experts == 6  # 7 experts, E02 excluded; E03's two rows are one expert
     assert [s.state for s in res.scores if s.expert_id == experts[1].expert_id][0] == "excluded"
+
+
+def test_a_center_nobody_scored_is_pointed_at_on_the_roster() -> None:
+    """Its A32.PANEL named only the 专家打分 sheet, where it has no row."""
+    experts = panel()
+    result = run([center("C1"), center("C2", row=5)], experts, full("C1", experts))
+    (f,) = [f for f in result.centers[1].findings if f.rule == "A32.PANEL"]
+    assert f.sheet == "中心名单" and f.cell == "A5"
+    (g,) = [f for f in result.centers[0].findings if f.rule == "A32.PANEL"] or [None]
+    assert g is None  # C1 has its seven experts

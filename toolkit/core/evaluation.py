@@ -904,9 +904,12 @@ class _Evaluation:
         if valid < self.settings.min_experts:
             excluded = len(res.excluded_experts)
             why = f"（{excluded}名专家回避）" if excluded else ""
+            # on the center's roster cell when no score row names it (nothing to point at in 专家打分)
+            where = ({"sheet": sheet} if res.scores else
+                     {"sheet": self.data.sheet("roster"), "cell": c.cells.get("center_id"), "row": c.row})
             res.findings.append(Finding.of(
                 "A32.PANEL", f"中心{c.center_id}有效评估专家{valid}人{why}，少于{self.settings.min_experts}人，"
-                "有效专家不足，需补充评审", sheet=sheet, center_id=c.center_id))
+                "有效专家不足，需补充评审", center_id=c.center_id, **where))
             res.remarks.append("有效专家不足，需补充评审")
         complete = [s for s in res.scores if s.state == "valid"]
         if complete:
