@@ -1124,6 +1124,14 @@ def register_from_city_workbook(config: Config, path: Path | str, *, ledger_path
                         f"（{letter[0]}），台账未改动；如确需更名，请按第三十条办理变更", sheet=table.sheet,
                         cell=row.cells.get("center_name"), row=row.row))
                     continue
+                wanted = name_key(rec["name"])
+                other = next((c for c, n in conn.execute("SELECT center_id, name FROM centers WHERE center_id <> ?",
+                                                         (cid,)) if name_key(n) == wanted), None)
+                if other is not None:
+                    result.findings.append(Finding.of(
+                        "A10.7.NAME", f"中心名称“{rec['name']}”与台账中的{other}重名，{cid}未改名", sheet=table.sheet,
+                        cell=row.cells.get("center_name"), row=row.row))
+                    continue
                 conn.execute("UPDATE centers SET name = ?, updated_at = ? WHERE center_id = ?", (rec["name"], stamp, cid))
                 text = f"中心名称由“{renamed[1]}”改为“{rec['name']}”"
                 audits.append(("登记更新中心", f"{cid}：{text}"))
