@@ -95,7 +95,8 @@ def _comment(cell, text: str, count: int) -> None:  # type: ignore[no-untyped-de
     """Our comment on ``cell``, after the clerk's own when it has one (never replacing it)."""
     mine = cell.comment
     if mine is not None and mine.text:  # the clerk's, or ours for another cell of the same merged range
-        text = f"{mine.text}{chr(10) if mine.author == AUTHOR else chr(10) + '——' + chr(10)}{text}"
+        joint = "\n" if mine.author == AUTHOR else "\n——\n"
+        text = f"{mine.text}{joint}{text}"
     comment = Comment(text, AUTHOR)
     comment.width, comment.height = 320, min(60 + 40 * count + (80 if mine is not None else 0), 480)
     cell.comment = comment
@@ -130,7 +131,12 @@ def write_annotated(
                 break
     vcol = last_col + 1
     anchor = _MergedAnchors(ws)
-    errors_at: dict[str, bool] = {}  # the cells marked, and whether red
+    red: set[str] = set()  # cells marked red: a warning for another cell of the same merged range keeps them red
+
+    def mark(cell, error: bool) -> None:  # type: ignore[no-untyped-def]
+        if error:
+            red.add(cell.coordinate)
+        style(cell, fill=RED if error or cell.coordinate in red else YELLOW)
     scol = last_col + 2
     for col, title, width in ((vcol, "校验结论", 10), (scol, "校验问题", 60)):
         c = ws.cell(row=header_row, column=col, value=title)
@@ -147,10 +153,7 @@ def write_annotated(
                 by_cell.setdefault(f.cell, []).append(f)
         for ref, fs in by_cell.items():
             cell = anchor(ref)
-            worst = Severity.ERROR if any(f.severity is Severity.ERROR for f in fs) else Severity.WARNING
-            if worst is Severity.ERROR or errors_at.get(cell.coordinate) is not True:  # two refs, one merged cell
-                style(cell, fill=RED if worst is Severity.ERROR else YELLOW)
-                errors_at[cell.coordinate] = worst is Severity.ERROR
+            mark(cell, any(f.severity is Severity.ERROR for f in fs))
             _comment(cell, _comment_text(fs), len(fs))
         v = ws.cell(row=r.row, column=vcol, value=r.verdict.zh)
         style(v, fill=VERDICT_FILL[r.verdict], alignment=CENTER, border=BOX)
@@ -160,7 +163,7 @@ def write_annotated(
     for f in file_findings:
         if f.cell and f.sheet == sheet:
             cell = anchor(f.cell)
-            cell.fill = RED if f.severity is Severity.ERROR else YELLOW
+            mark(cell, f.severity is Severity.ERROR)
             _comment(cell, _comment_text([f]), 1)
 
     _findings_sheet(wb, list_sheet, sheet, rows, file_findings, summary_lines, style)

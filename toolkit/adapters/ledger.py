@@ -516,12 +516,18 @@ def _backups_of(db: Path) -> list[Path]:
         return []
 
 
+def _newest_backup(db: Path) -> str:
+    """"最近的一份是“…”" naming the newest backup of ``db``, or "" when it has none."""
+    backups = _backups_of(db)
+    return f"最近的一份是“{backups[-1].name}”" if backups else ""
+
+
 def _refuse_lost_ledger(db: Path) -> None:
     """A ledger of 0 bytes, or a missing ledger that has backups, was emptied or moved (an interrupted copy, a
     sync tool): SQLite would quietly start a new, empty ledger and give 发文字号 already used. Refused, with the
     newest backup to restore."""
     backups = _backups_of(db)
-    newest = f"最近的一份是“{backups[-1].name}”" if backups else ""
+    newest = _newest_backup(db)
     folder = db.parent / BACKUP_DIR
     if db.is_file() and db.stat().st_size == 0:
         if not backups:
@@ -557,10 +563,9 @@ def _connect(db: Path) -> sqlite3.Connection:
 def _db_error(db: Path, exc: sqlite3.Error) -> LedgerError:
     text = str(exc)
     if "not a database" in text or "malformed" in text:
-        backups = _backups_of(db)
-        newest = f"（最近的一份是“{backups[-1].name}”）" if backups else ""
+        newest = _newest_backup(db)
         return LedgerError(f"“{db}”不是有效的台账数据库文件（可能已损坏），请从“{db.parent / BACKUP_DIR}”中恢复备份"
-                           f"{newest}：把它复制为“{db.name}”后重试。")
+                           f"{f'（{newest}）' if newest else ''}：把它复制为“{db.name}”后重试。")
     if "locked" in text or "busy" in text:
         return LedgerLockedError(f"台账“{db}”正被其他程序占用（数据库忙），请稍后再试。")
     if "readonly" in text or "read-only" in text:

@@ -1011,6 +1011,14 @@ def parse_decision(value: object) -> bool:
         raise ValueProblem("应为“是”或“否”（也可写“同意”或“不同意”）") from None
 
 
+def _center_named(conn: Any, name: str, besides: str | None = None) -> str | None:
+    """The ledger's center of this name (compared as tic validate compares names: NFKC, no white space), other
+    than ``besides``."""
+    wanted = name_key(name)
+    return next((cid for cid, other in conn.execute("SELECT center_id, name FROM centers")
+                 if cid != besides and name_key(other) == wanted), None)
+
+
 def _next_id(conn: Any, config: Config, taken: set[str]) -> str:
     seq = 1
     while True:
@@ -1124,9 +1132,7 @@ def register_from_city_workbook(config: Config, path: Path | str, *, ledger_path
                         f"（{letter[0]}），台账未改动；如确需更名，请按第三十条办理变更", sheet=table.sheet,
                         cell=row.cells.get("center_name"), row=row.row))
                     continue
-                wanted = name_key(rec["name"])
-                other = next((c for c, n in conn.execute("SELECT center_id, name FROM centers WHERE center_id <> ?",
-                                                         (cid,)) if name_key(n) == wanted), None)
+                other = _center_named(conn, rec["name"], besides=cid)
                 if other is not None:
                     result.findings.append(Finding.of(
                         "A10.7.NAME", f"中心名称“{rec['name']}”与台账中的{other}重名，{cid}未改名", sheet=table.sheet,
@@ -1138,13 +1144,10 @@ def register_from_city_workbook(config: Config, path: Path | str, *, ledger_path
                 done[key] = cid
                 result.registered.append(Registered(row.row, cid, rec["name"], False, [text]))
                 continue
-            wanted = name_key(rec["name"])  # as tic validate compares names: NFKC, no white space
-            clash = next((c for c, n in conn.execute("SELECT center_id, name FROM centers") if name_key(n) == wanted),
-                         None)
+            clash = _center_named(conn, rec["name"])
             if clash is not None:
-                clash = (clash,)
                 result.findings.append(Finding.of(
-                    "A10.7.NAME", f"中心名称“{rec['name']}”与台账中的{clash[0]}重名（依托单位或重点领域不同），未登记",
+                    "A10.7.NAME", f"中心名称“{rec['name']}”与台账中的{clash}重名（依托单位或重点领域不同），未登记",
                     sheet=table.sheet, cell=row.cells.get("center_name"), row=row.row))
                 continue
             cid = _next_id(conn, config, taken)

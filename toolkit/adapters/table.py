@@ -110,7 +110,7 @@ _HEADER_UNIT = re.compile(r"\(([^()]*)\)$")
 
 def _base(text: str) -> str:
     """A normalised header without a trailing unit in brackets ("上年度销售收入(万元)" → "上年度销售收入")."""
-    return re.sub(r"\([^()]*\)$", "", text)
+    return _HEADER_UNIT.sub("", text)
 
 
 class HeaderMatcher:
