@@ -65,10 +65,6 @@ def validate_cmd(files: tuple[Path, ...], config_path: Path | None, json_dest: s
                 target = output_for(path, out_dir or path.parent, annotated_name, written)
                 existed = target.exists()
                 annotate_report(report, target=target)
-                written.add(target.resolve())
-                if not quiet:
-                    echo(err=json_dest == "-", message=f"  已生成校验结果副本：{target}"
-                                                       + ("（替换了此前的副本）" if existed else ""))
             except OutputError as exc:
                 echo(f"  错误：{exc}", err=True)
                 status = 2
@@ -76,6 +72,11 @@ def validate_cmd(files: tuple[Path, ...], config_path: Path | None, json_dest: s
                 echo(f"  错误：未能生成“{path.name}”的校验结果副本（{type(exc).__name__}: {exc}），"
                      "校验结论以屏幕和 JSON 为准。", err=True)
                 status = 2
+            else:  # said outside the guard: a closed console (| head) is not a copy that failed
+                written.add(target.resolve())
+                if not quiet:
+                    echo(err=json_dest == "-", message=f"  已生成校验结果副本：{target}"
+                                                       + ("（替换了此前的副本）" if existed else ""))
         worst = max(worst, status)
     write_reports_json(reports, json_dest)  # streamed: the same text as emit_json of their to_dict()
     raise SystemExit(worst)
