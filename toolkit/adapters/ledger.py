@@ -1127,8 +1127,10 @@ class ChangeResult:
                     "变更批复将写明由什么变更为什么。")
         if not self.created:
             return f"该变更已登记过（编号 {self.change_id}），未重复登记。"
+        hint = ("台账中没有变更前的内容，变更批复要写明由什么变更为什么：请用同样的命令加 --from “变更前的内容” 补登。"
+                if not self.old_value and self.field != "other" else "")
         return (f"已登记{self.center_id}的{what}变更（编号 {self.change_id}）：由“{self.old_value or '—'}”变更为"
-                f"“{self.new_value}”，自{format_zh(self.effective_on)}起生效（第三十条）。")
+                f"“{self.new_value}”，自{format_zh(self.effective_on)}起生效（第三十条）。{hint}")
 
     def to_dict(self) -> dict[str, Any]:
         return {"change_id": self.change_id, "center_id": self.center_id, "field": self.field,
