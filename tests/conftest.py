@@ -76,11 +76,17 @@ def write_intake(
     headers: dict[str, str] | None = None,
     title_rows: int = 2,
     sheet: str = "申报汇总",
+    date1904: bool = False,
 ) -> Path:
-    """Write an intake workbook with the standard headers (or ``headers`` overrides) for ``keys``."""
+    """Write an intake workbook with the standard headers (or ``headers`` overrides) for ``keys``
+    (``date1904``: in the 1904 date system of old Mac Excel)."""
     specs = {s.key: s for s in field_specs("intake")}
     keys = keys or [k for k in specs]
     wb = Workbook()
+    if date1904:
+        from openpyxl.utils.datetime import CALENDAR_MAC_1904
+
+        wb.epoch = CALENDAR_MAC_1904
     ws = wb.active
     ws.title = sheet
     for i in range(title_rows):

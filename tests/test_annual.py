@@ -243,6 +243,16 @@ def test_annual_check_records_receipt_dates_and_is_idempotent(tmp_path: Path) ->
     assert second.recorded == []
 
 
+def test_a_receipt_date_typed_as_a_serial_number_in_a_1904_workbook_is_the_date_excel_shows(tmp_path: Path) -> None:
+    """A General cell holding 44268 in a workbook of the 1904 date system is 2025-03-15 (on time), not 2021-03-14."""
+    config = cfg(tmp=tmp_path)
+    _ledger_with(config, [("SJZTIC-2020-001", 2020)])
+    serial = (date(2025, 3, 15) - date(1904, 1, 1)).days
+    path = _annual_file(tmp_path / "年报.xlsx", [good(submitted_on=serial)], date1904=True)
+    report = check_annual_file(config, path, tmp_path / "out")
+    assert _receipts(config) == {("SJZTIC-2020-001", 2025): "2025-03-15"} and report.issues == []
+
+
 def test_a_center_without_a_row_is_listed_as_missing(tmp_path: Path) -> None:
     config = cfg(tmp=tmp_path)
     _ledger_with(config, [("SJZTIC-2020-001", 2020), ("SJZTIC-2020-002", 2020)])
@@ -275,8 +285,12 @@ def _ledger_with(config: Config, centers: list[tuple[str, int]]) -> None:
                              " VALUES (?, ?, '某公司', ?, 'x', 'x')", (cid, f"石家庄市{cid}技术创新中心", year))
 
 
-def _annual_file(path: Path, rows: list[dict[str, Any]]) -> Path:
+def _annual_file(path: Path, rows: list[dict[str, Any]], date1904: bool = False) -> Path:
     wb = Workbook()
+    if date1904:  # old Mac Excel
+        from openpyxl.utils.datetime import CALENDAR_MAC_1904
+
+        wb.epoch = CALENDAR_MAC_1904
     ws = wb.active
     ws.title = "年度报告汇总"
     ws.append(["2025年度石家庄市技术创新中心年度报告汇总表"])

@@ -88,6 +88,30 @@ def test_a_number_in_a_date_field_is_read_only_when_it_can_be_a_date(tmp_path: P
         assert str(report.rows[0].values[field]) == read and ("DATA.TYPE", field) not in findings(report)
 
 
+def test_a_workbook_of_the_1904_date_system_reads_its_dates_as_excel_shows_them(tmp_path: Path, config) -> None:  # type: ignore[no-untyped-def]
+    """Old Mac Excel counts dates from 1904: a serial number in a General cell (1966-05-05 is 22769 there) was
+    read in the 1900 system, four years and a day early (1962-05-04: the director 63, not 59)."""
+    from datetime import date, datetime
+
+    from toolkit.intake import _validate_streamed
+
+    serial = (date(1966, 5, 5) - date(1904, 1, 1)).days
+    path = write_intake(tmp_path / "苹果电脑.xlsx", [good_row(reg_date=datetime(2024, 3, 5), director_birth=serial),
+                                                   good_row(seq=2, center_name="石家庄市乙技术创新中心",
+                                                            director_birth=19660315)], date1904=True)
+    with zipfile.ZipFile(path) as zf:
+        assert b'date1904="1"' in zf.read("xl/workbook.xml")
+    report = validate_file(path, config)
+    first, second = report.rows
+    assert first.values["reg_date"] == date(2024, 3, 5)  # formatted as a date: the reader converts it
+    assert first.values["director_birth"] == date(1966, 5, 5)
+    assert ("A16.DIRECTOR-AGE", "director_birth") not in findings(report)
+    assert ("A10.1.YEARS", "reg_date") in findings(report)  # 2024-03-05 is not 3 years before 2026-06-30
+    assert second.values["director_birth"] == date(1966, 3, 15)  # digits typed as a number: the same in 1904
+    text = b"".join(_validate_streamed(path, config, frozenset(), 1).iter_json())  # tic validate --no-copy
+    assert text.count(b'"A10.1.YEARS"') == 1 and b'"A16.DIRECTOR-AGE"' not in text
+
+
 def test_a_totals_row_and_the_signatures_under_the_form_are_not_applications(tmp_path: Path, config) -> None:  # type: ignore[no-untyped-def]
     path = write_intake(tmp_path / "合计.xlsx", [good_row(), good_row(seq=2, center_name="石家庄市乙技术创新中心",
                                                                      key_field="新材料")])

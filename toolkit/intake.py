@@ -41,7 +41,8 @@ SCHEMA_VERSION = 1
 
 def intake_columns(specs: list[FieldSpec] | None = None) -> list[Column]:
     specs = specs or field_specs("intake")
-    return [Column(s.key, s.header, s.aliases, required=s.required == "always", money=s.money) for s in specs]
+    return [Column(s.key, s.header, s.aliases, required=s.required == "always", money=s.money,
+                   date=s.type == "date") for s in specs]
 
 
 def divisions_for(config: Config) -> Divisions:

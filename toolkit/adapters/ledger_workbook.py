@@ -93,7 +93,7 @@ CENTER_COLUMNS = (
     # optional columns beyond §4 (written by export so that a round trip keeps them)
     Column("reg_place", "注册地"),
     Column("status_cycle", "状态变更年度", ("状态变更周期",)),
-    Column("status_date", "状态变更日期"),
+    Column("status_date", "状态变更日期", date=True),
 )
 EVAL_COLUMNS = (
     Column("center_id", "中心编号", ("技术创新中心编号", "编号"), required=True),
@@ -106,14 +106,14 @@ EVAL_COLUMNS = (
 EVENT_COLUMNS = (
     Column("center_id", "中心编号", ("技术创新中心编号", "编号"), required=True),
     Column("article", "条款", ("对应条款", "情形"), required=True),
-    Column("occurred_on", "发生日期", ("日期", "发生时间"), required=True),
+    Column("occurred_on", "发生日期", ("日期", "发生时间"), required=True, date=True),
     Column("description", "说明", ("事件说明", "情况说明")),
     Column("basis", "依据文件", ("依据",)),
 )
 REPORT_COLUMNS = (
     Column("center_id", "中心编号", ("技术创新中心编号", "编号"), required=True),
     Column("year", "报告年度", ("年报年度",), required=True),
-    Column("submitted_on", "报送日期", ("报送时间", "收到日期")),
+    Column("submitted_on", "报送日期", ("报送时间", "收到日期"), date=True),
 )
 
 
@@ -1218,8 +1218,8 @@ def _withdraw(conn: Any, config: Config, sheet: str, declined: list[tuple[RawRow
 
 
 def annual_columns() -> list[Column]:
-    return [Column(f.key, f.header, f.aliases, required=f.key in ("center_id", "year", "submitted_on"))
-            for f in annual_core.FIELDS]
+    return [Column(f.key, f.header, f.aliases, required=f.key in ("center_id", "year", "submitted_on"),
+                   date=f.type == "date") for f in annual_core.FIELDS]
 
 
 @dataclass

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from toolkit.adapters.safety import open_workbook, reading_errors, sheet_xml_members
-from toolkit.core.values import clean_text, is_blank, nfkc
+from toolkit.core.values import clean_text, date_1904, is_blank, nfkc
 from toolkit.errors import InputFileError
 
 
@@ -58,6 +58,7 @@ class Column:
     aliases: tuple[str, ...] = ()
     required: bool = False
     money: bool = False  # 万元: a header in 元 or 亿元 converts the column (see RowLayout.units)
+    date: bool = False  # a date: its serial numbers are counted in the workbook's date system (RowLayout.dates1904)
 
 
 @dataclass
@@ -316,6 +317,11 @@ class _OpenpyxlBook:
     @property
     def template_version(self) -> str | None:
         return _template_version(self.wb)
+
+    @property
+    def date1904(self) -> bool:
+        epoch = getattr(self.wb, "epoch", None)
+        return epoch is not None and epoch.year == 1904
 
 
 # ------------------------------------------------------------------ the fast reader: calamine on slices
@@ -837,8 +843,23 @@ class _CalamineBook:
         m = re.search(rb'<(?:\w+:)?definedName[^>]*name="TIC_TEMPLATE"[^>]*>([^<]*)<', xml)
         return m.group(1).decode("utf-8", "replace").replace("&quot;", '"').strip('"') if m else None
 
+    @property
+    def date1904(self) -> bool:
+        """The workbook counts dates from 1904 (``<workbookPr date1904="1"/>``: old Mac Excel)."""
+        import zipfile
+
+        try:
+            with zipfile.ZipFile(self.path) as zf:
+                xml = zf.read("xl/workbook.xml")[: 1 << 20]
+        except (OSError, KeyError, zipfile.BadZipFile):
+            return False
+        return _DATE1904.search(xml) is not None
+
     def close(self) -> None:
         self._whole.clear()
+
+
+_DATE1904 = re.compile(rb"""<(?:\w+:)?workbookPr\b[^>]*?\bdate1904\s*=\s*["'](?:1|true|on)["']""")
 
 
 def _far_cell_error(path: Path, sheet: str, cell: str) -> InputFileError:
@@ -880,6 +901,8 @@ class RowLayout:
     # cells merged down a column in the data rows, (first row, 0-based column, last row): the merged value belongs
     # to every row of the range (a district written once for its rows); see :func:`data_merges`
     merges: tuple[tuple[int, int, int], ...] = ()
+    # the date columns of a workbook in the 1904 date system (old Mac Excel): their serial numbers converted
+    dates1904: tuple[str, ...] = ()
 
     def build(
         self, numbered: Iterable[tuple[int, Sequence[Any]]], no_value: set[str] | frozenset[str] = frozenset(),
@@ -941,6 +964,8 @@ class RowLayout:
                 if v is not None and not isinstance(v, bool) and isinstance(v, int | float | str) and (
                         not isinstance(v, str) or (v.strip() and not v.strip().endswith(("元", "万", "亿")))):
                     vals[key] = f"{clean_text(v)}{unit}"
+            for key in self.dates1904:
+                vals[key] = date_1904(vals[key])
             row_formulas = {key for key in vals if f"{letters[key]}{rnum}" in no_value} if no_value else set()
             if not row_formulas and all(
                 v is None or (isinstance(v, str) and not v.strip()) for k, v in vals.items() if k not in ignore
@@ -1309,6 +1334,7 @@ def _locate(
         extra_cols=tuple((label, idx - 1) for idx, label in extra_cols.items()),
         ignore=ignore,
         units=tuple(units.items()),
+        dates1904=tuple(c.key for c in columns if c.date and c.key in col_of) if book.date1904 else (),
     )
     table = Table(
         path=path,

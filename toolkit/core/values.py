@@ -17,6 +17,7 @@ from decimal import Decimal, InvalidOperation
 from functools import lru_cache
 
 EXCEL_EPOCH = date(1899, 12, 30)
+EXCEL_EPOCH_1904 = date(1904, 1, 1)  # serial 0 of the 1904 date system (workbookPr date1904)
 
 
 class ValueProblem(ValueError):
@@ -197,6 +198,32 @@ _DATE_PATTERNS = (
 _TIME = re.compile(r"(?<=[\d日])(?:T|\s*)\d{1,2}:\d{2}(?::\d{2})?$")
 
 
+def _serial_date(value: int | float, epoch: date) -> date:
+    """A number in a date cell: an Excel serial number counted from ``epoch``, or a date typed as digits."""
+    if 19000101 <= value <= 21001231 and float(value).is_integer():  # 20210305 typed as a number
+        return parse_date(str(int(value)))
+    if 1800 <= value <= 2100:  # 2021, 1966.03: a year (and month), not the 1905 of that serial number
+        raise ValueProblem("只有年份（或年月），应为完整日期（如 2021-03-05）")
+    if 180001 <= value <= 210012 and float(value).is_integer() and 1 <= value % 100 <= 12:  # 196603
+        raise ValueProblem("只有年月，应为完整日期（如 2021-03-05）")
+    if not 1 <= value < 2958466:
+        raise ValueProblem("应为日期")
+    return epoch + timedelta(days=int(value))
+
+
+def date_1904(value: object) -> object:
+    """A value of a date cell in a workbook of the 1904 date system (old Mac Excel): a serial number becomes
+    the date it stands for there (:func:`parse_date` counts serial numbers in the 1900 system, as Excel and
+    WPS on Windows write them; 2021-03-05 is 42798 in 1904 and would read as 2017-03-04). A cell formatted as
+    a date already comes as a date from the reader; anything else is returned as it is."""
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        try:
+            return _serial_date(value, EXCEL_EPOCH_1904)
+        except ValueProblem:  # not a serial number: parse_date says what is wrong with it
+            return value
+    return value
+
+
 def parse_date(value: object) -> date:
     """A date: a real Excel date, an Excel serial number, or text in the usual Chinese spellings."""
     if isinstance(value, datetime):
@@ -204,15 +231,7 @@ def parse_date(value: object) -> date:
     if isinstance(value, date):
         return value
     if isinstance(value, int | float) and not isinstance(value, bool):
-        if 19000101 <= value <= 21001231 and float(value).is_integer():  # 20210305 typed as a number
-            return parse_date(str(int(value)))
-        if 1800 <= value <= 2100:  # 2021, 1966.03: a year (and month), not the 1905 of that serial number
-            raise ValueProblem("只有年份（或年月），应为完整日期（如 2021-03-05）")
-        if 180001 <= value <= 210012 and float(value).is_integer() and 1 <= value % 100 <= 12:  # 196603
-            raise ValueProblem("只有年月，应为完整日期（如 2021-03-05）")
-        if not 1 <= value < 2958466:
-            raise ValueProblem("应为日期")
-        return EXCEL_EPOCH + timedelta(days=int(value))
+        return _serial_date(value, EXCEL_EPOCH)
     if not isinstance(value, str):
         raise ValueProblem("应为日期")
     text = nfkc(value).strip()
