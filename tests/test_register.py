@@ -51,3 +51,56 @@ def test_ledger_import_rejects_a_duplicated_key_on_every_row(tmp_path, config):
     result = import_ledger_workbook(config, src, ledger_path=tmp_path / "l.sqlite")
     dups = [f for f in result.findings if f.rule == "DATA.DUPLICATE"]
     assert len(dups) == 2 and all("年度报告与第" in f.message and "均未导入" in f.message for f in dups)
+
+
+def _approved_city_workbook(tmp_path, config, rows):  # type: ignore[no-untyped-def]
+    inbox = tmp_path / f"inbox-{config.year}"
+    inbox.mkdir()
+    write_intake(inbox / "长安区.xlsx", rows)
+    city = tmp_path / f"city-{config.year}.xlsx"
+    collect_folder(inbox, config, city)
+    wb = load_workbook(city)
+    ws = wb["汇总"]
+    for r in range(4, 4 + len(rows)):
+        ws.cell(row=r, column=ws.max_column, value="是")
+    wb.save(city)
+    return city
+
+
+def test_a_revoked_center_approved_again_is_a_new_center_not_merged_into_the_revoked_one(tmp_path, config):
+    """Its lead unit re-applied after revocation: the approval was taken as 'already registered', the revoked
+    record overwritten and still 撤销, no new id and no 认定批复."""
+    import sqlite3
+    from dataclasses import replace
+
+    ledger = tmp_path / "l.sqlite"
+    first = register_from_city_workbook(config, _approved_city_workbook(tmp_path, config, [good_row()]),
+                                        ledger_path=ledger)
+    (old,) = [r.center_id for r in first.registered]
+    with sqlite3.connect(ledger) as conn:
+        conn.execute("UPDATE centers SET status = '撤销', status_cycle = 2026 WHERE center_id = ?", (old,))
+    later = replace(config, year=2028)
+    city = _approved_city_workbook(tmp_path, later, [good_row(director="王新")])
+    result = register_from_city_workbook(later, city, ledger_path=ledger)
+    (new,) = result.registered
+    assert new.new and new.center_id != old and new.center_id.startswith("SJZTIC-2028-")
+    (note,) = [f for f in result.findings if f.severity.value == "warning" and old in f.message]
+    assert "撤销" in note.message and new.center_id in note.message
+    with sqlite3.connect(ledger) as conn:
+        rows = dict(conn.execute("SELECT center_id, status || '/' || IFNULL(director, '') FROM centers").fetchall())
+    assert rows[old].startswith("撤销/") and "王新" not in rows[old] and rows[new.center_id] == "运行/王新"
+    again = register_from_city_workbook(later, city, ledger_path=ledger)  # run again: the same center, nothing new
+    assert [(r.center_id, r.new) for r in again.registered] == [(new.center_id, False)]
+
+
+def test_an_approved_row_that_is_a_running_center_of_an_earlier_cycle_is_not_registered_again(tmp_path, config):
+    from dataclasses import replace
+
+    ledger = tmp_path / "l.sqlite"
+    register_from_city_workbook(config, _approved_city_workbook(tmp_path, config, [good_row()]), ledger_path=ledger)
+    later = replace(config, year=2027)
+    result = register_from_city_workbook(later, _approved_city_workbook(tmp_path, later, [good_row(director="王新")]),
+                                         ledger_path=ledger)
+    assert result.registered == []
+    (f,) = [f for f in result.findings if f.rule == "A10.7.NAME"]
+    assert "运行" in f.message and "未重复登记" in f.message and "第三十条" in f.message

@@ -43,7 +43,7 @@ from toolkit.adapters.xlstyle import defuse_formulas, print_fit, print_wide
 from toolkit.core import annual as annual_core
 from toolkit.core.config import AnnualConfig, Config
 from toolkit.core.dates import format_zh
-from toolkit.core.disposition import CENTER_STATUSES, EVAL_STATUSES, EVENT_RULES, GRADES, RUNNING
+from toolkit.core.disposition import CENTER_STATUSES, EVAL_STATUSES, EVENT_RULES, GRADES, RETIRED, REVOKED, RUNNING
 from toolkit.core.findings import Finding, Severity, exit_status, rule_info
 from toolkit.core.intake import name_key
 from toolkit.core.uscc import normalise_uscc, uscc_problem
@@ -1102,8 +1102,22 @@ def register_from_city_workbook(config: Config, path: Path | str, *, ledger_path
             if key in done:
                 result.registered.append(Registered(row.row, done[key], rec["name"], False))
                 continue
-            same = conn.execute("SELECT * FROM centers WHERE lead_uscc = ? AND key_field = ? AND name = ?",
-                                key).fetchone()
+            # this cycle's own registration (a run again, or the cycle's centers imported from a ledger workbook);
+            # a center of an earlier cycle with the same name is never merged with a new approval
+            same = conn.execute(
+                "SELECT * FROM centers WHERE lead_uscc = ? AND key_field = ? AND name = ? AND (approved_year = ?"
+                " OR center_id IN (SELECT center_id FROM registrations WHERE cycle_year = ?))",
+                (*key, config.year, config.year)).fetchone()
+            earlier = None if same is not None else conn.execute(
+                "SELECT * FROM centers WHERE lead_uscc = ? AND key_field = ? AND name = ? ORDER BY approved_year DESC",
+                key).fetchone()
+            if earlier is not None and earlier["status"] not in (REVOKED, RETIRED):
+                result.findings.append(Finding.of(
+                    "A10.7.NAME", f"该行是台账中{earlier['status']}的{earlier['center_id']}（{rec['name']}，"
+                    f"{earlier['approved_year']}年认定），同一依托单位、同一重点领域、同一名称，未重复登记；"
+                    "如需变更该中心的信息，请按第三十条办理变更（tic ledger change）", sheet=table.sheet,
+                    cell=row.cells.get("center_name"), row=row.row))
+                continue
             if same is not None:
                 cid = same["center_id"]
                 diff = {k: rec[k] for k in ("name_en", "lead_name", "partners", "partner_usccs", "district",
@@ -1145,6 +1159,8 @@ def register_from_city_workbook(config: Config, path: Path | str, *, ledger_path
                 result.registered.append(Registered(row.row, cid, rec["name"], False, [text]))
                 continue
             clash = _center_named(conn, rec["name"])
+            if earlier is not None and clash == earlier["center_id"]:  # re-applied after revocation: a new center
+                clash = _center_named(conn, rec["name"], besides=earlier["center_id"])
             if clash is not None:
                 result.findings.append(Finding.of(
                     "A10.7.NAME", f"中心名称“{rec['name']}”与台账中的{clash}重名（依托单位或重点领域不同），未登记",
@@ -1164,6 +1180,12 @@ def register_from_city_workbook(config: Config, path: Path | str, *, ledger_path
             done[key] = cid
             result.registered.append(Registered(row.row, cid, rec["name"], True))
             audits.append(("登记新认定中心", f"{cid} {rec['name']}（{path.name}第{row.row}行）"))
+            if earlier is not None:
+                result.findings.append(Finding.of(
+                    "DATA.STAMP", f"该中心曾以{earlier['center_id']}认定（{earlier['approved_year']}年），"
+                    f"已于{earlier['status_cycle'] or ''}年度{earlier['status']}；本次按新认定登记为{cid}，"
+                    f"原编号的记录保留不变", severity="warning", sheet=table.sheet,
+                    cell=row.cells.get("center_name"), row=row.row))
         _withdraw(conn, config, table.sheet, declined, result, audits)
         led.audit_many(audits or [("登记新认定中心", "无新增")], input_file=path)
     return result
