@@ -104,3 +104,24 @@ def test_an_approved_row_that_is_a_running_center_of_an_earlier_cycle_is_not_reg
     assert result.registered == []
     (f,) = [f for f in result.findings if f.rule == "A10.7.NAME"]
     assert "运行" in f.message and "未重复登记" in f.message and "第三十条" in f.message
+
+
+def test_submit_and_collect_check_names_against_the_ledger_as_validate_does(tmp_path):
+    """A10.7.NAME was checked by tic validate only: the same workbook was 符合 in tic submit and tic collect."""
+    from datetime import date
+
+    from toolkit.core.config import config_from_dict
+    from toolkit.submission import submit_file
+
+    config = config_from_dict({"cycle": {"year": 2026, "reference_date": date(2026, 3, 31)},
+                               "ledger": {"path": str(tmp_path / "l.sqlite"), "backups": 0}})
+    earlier = config_from_dict({"cycle": {"year": 2024, "reference_date": date(2024, 3, 31)},
+                                "ledger": {"path": str(tmp_path / "l.sqlite"), "backups": 0}})
+    register_from_city_workbook(earlier, _approved_city_workbook(tmp_path, earlier, [good_row()]))
+    source = write_intake(tmp_path / "长安区申报.xlsx", [good_row(lead_uscc=make_uscc("91130104MA0B00002"))])
+    (tmp_path / "inbox").mkdir()
+    submitted = submit_file(source, "长安区", config, tmp_path / "inbox", allow_errors=True)
+    assert ("A10.7.NAME", "center_name") in [(f.rule, f.field) for f in submitted.report.rows[0].findings]
+    collected = collect_folder(tmp_path / "inbox", config, tmp_path / "city.xlsx")
+    (item,) = collected.files
+    assert ("A10.7.NAME", "center_name") in [(f.rule, f.field) for f in item.report.rows[0].findings]

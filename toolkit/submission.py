@@ -74,6 +74,17 @@ class SubmitResult:
         return self.report.status
 
 
+def _ledger_names(config: Config, problems: list[str] | None = None) -> frozenset[str]:
+    """The ledger's center names for A10.7.NAME, as ``tic validate`` checks them (none without a ledger)."""
+    from toolkit.adapters.ledger_names import existing_center_names
+
+    found: list[str] = []
+    names = existing_center_names(config, found)
+    if problems is not None:
+        problems.extend(found)
+    return names
+
+
 def submit_file(path: Path | str, district: str, config: Config, out_dir: Path | str,
                 allow_errors: bool = False) -> SubmitResult:
     """Validate like ``tic validate``, then write the stamped submission workbook into ``out_dir``."""
@@ -85,7 +96,10 @@ def submit_file(path: Path | str, district: str, config: Config, out_dir: Path |
     if target.exists() and path.exists() and target.resolve() == path.resolve():
         raise TicError(f"报送文件将写入“{target}”，它就是要报送的原文件，为免覆盖原文件未做任何处理；"
                        "请用 --out 指定另一个文件夹（如 01-区县报送）。")
-    report = validate_file(path, config)
+    problems: list[str] = []
+    report = validate_file(path, config, existing_names=_ledger_names(config, problems))
+    for line in problems:
+        report.file_findings.append(Finding.of("A10.7.NAME", line, severity="warning"))
     result = SubmitResult(report=report, district=name)
     if report.fatal is not None:
         return result
@@ -428,9 +442,13 @@ def collect_folder(folder: Path | str, config: Config, out_file: Path | str | No
             "DATA.STAMP", f"“{lock.relative_to(folder).as_posix()}”是 Excel 的临时锁文件，说明对应工作簿正被打开，"
             "汇总读取的是已保存的内容", severity="warning"))
     keys = form_keys()
+    problems: list[str] = []
+    names = _ledger_names(config, problems)
+    for line in problems:
+        report.file_findings.append(Finding.of("A10.7.NAME", line, severity="warning"))
     for p in paths:
         rel = p.relative_to(folder).as_posix()
-        ir = validate_file(p, config)
+        ir = validate_file(p, config, existing_names=names)
         item = CollectedFile(path=p, rel=rel, report=ir)
         for r in ir.rows:
             r.file = rel

@@ -43,7 +43,15 @@ from toolkit.adapters.xlstyle import defuse_formulas, print_fit, print_wide
 from toolkit.core import annual as annual_core
 from toolkit.core.config import AnnualConfig, Config
 from toolkit.core.dates import format_zh
-from toolkit.core.disposition import CENTER_STATUSES, EVAL_STATUSES, EVENT_RULES, GRADES, RETIRED, REVOKED, RUNNING
+from toolkit.core.disposition import (
+    CENTER_STATUSES,
+    EVAL_STATUSES,
+    EVENT_RULES,
+    GRADES,
+    RETIRED,
+    REVOKED,
+    RUNNING,
+)
 from toolkit.core.findings import Finding, Severity, exit_status, rule_info
 from toolkit.core.intake import name_key
 from toolkit.core.uscc import normalise_uscc, uscc_problem
