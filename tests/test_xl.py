@@ -355,17 +355,34 @@ def test_collect_button_matches_cli(tmp_path, console):
     assert only_result_area(book)
 
 
+def _evaluations(cycle: Path) -> list[tuple[Any, ...]]:
+    import sqlite3
+
+    with sqlite3.connect(load_config(cycle / "tic.toml").ledger_path) as conn:
+        return conn.execute("SELECT center_id, year, status, grade, total, dimensions FROM evaluations"
+                            " ORDER BY center_id, year").fetchall()
+
+
 def test_evaluate_button_matches_cli(tmp_path, console):
-    cycle = make_cycle(tmp_path)
+    """The button records the grades as tic evaluate --record (and tic run) do: 处置决定 reads them there; pressed
+    alone it left rewards, a rectification and two revocations out and said all was well."""
+    cycle = make_cycle(tmp_path / "button", ledger=True)
+    twin = make_cycle(tmp_path / "cli", ledger=True)
     book = console(cycle)
     status = press("evaluate", book)  # the only scoring workbook of 02-评估打分, results to 06-评估结果
-    source = folder(cycle, "scores") / "评估打分表-2026.xlsx"
-    code, expected = cli_json(["evaluate", str(source), "--config", str(cycle / "tic.toml"),
+    source = folder(twin, "scores") / "评估打分表-2026.xlsx"
+    code, expected = cli_json(["evaluate", str(source), "--config", str(twin / "tic.toml"), "--record",
                                "--out", str(tmp_path / "cli")], tmp_path)
-    assert status.code == code
+    assert status.code == code == 0
     assert status.report == as_json(expected)
+    assert _evaluations(cycle) == _evaluations(twin) and any(r[1] == 2026 for r in _evaluations(cycle))
+    assert "评估结果记入台账" in book.cell(layout.COUNTS_CELL)
+    decide = press("decide", book)
+    assert decide.report == cli_json(["decide", "--config", str(twin / "tic.toml")], tmp_path, "decide.json")[1]
+    assert {c["outcome"] for c in decide.report["centers"]} >= {"reward", "rectify", "revoke"}
     result = folder(cycle, "results") / "评估打分表-2026.评估结果.xlsx"
     assert values_of(result) == values_of(tmp_path / "cli" / result.name)
+    status = press("evaluate", book)
     problems = [f for c in expected["centers"] for f in c["findings"] if f["severity"] != "info"]
     problems += [f for f in expected["file_findings"] if f["severity"] != "info"]
     assert len(book.problems()) == len(problems)
@@ -375,6 +392,34 @@ def test_evaluate_button_matches_cli(tmp_path, console):
     assert (folder(cycle, "scores") / result.name).is_file()
     assert press("evaluate", book).report == status.report  # still the one scoring workbook, not its copy
     assert only_result_area(book)
+
+
+def test_evaluate_button_without_a_ledger_says_the_grades_were_not_recorded(tmp_path, console):
+    cycle = make_cycle(tmp_path)
+    book = console(cycle)
+    status = press("evaluate", book)
+    assert status.code == 1 and status.problems[0].startswith("台账“") and "未记入台账" in status.problems[0]
+    assert (folder(cycle, "results") / "评估打分表-2026.评估结果.xlsx").is_file()
+
+
+def test_the_buttons_never_overwrite_a_workbook_the_clerk_made_nor_check_a_validation_copy(tmp_path, console):
+    from openpyxl import Workbook
+
+    cycle = make_cycle(tmp_path)
+    book = console(cycle)
+    mine = folder(cycle, "city") / "市局汇总.xlsx"
+    wb = Workbook()
+    wb.active.title = "我的汇总"
+    wb.save(mine)
+    before = mine.read_bytes()
+    status = press("collect", book)
+    assert status.code == 2 and "不是市局汇总表" in status.headline and mine.read_bytes() == before
+    copy = folder(cycle, "inbox") / "长安区-2026-申报汇总.校验结果.xlsx"
+    shutil.copyfile(folder(cycle, "inbox") / "长安区-2026-申报汇总.xlsx", copy)
+    book.fill(tic_input=str(copy))
+    status = press("validate", book)
+    assert status.code == 2 and "校验结果副本" in status.headline
+    assert not (copy.parent / "长安区-2026-申报汇总.校验结果.校验结果.xlsx").exists()
 
 
 def test_annual_decide_and_letters_buttons_match_cli(tmp_path, console):

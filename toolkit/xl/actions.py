@@ -20,7 +20,7 @@ from toolkit.adapters.config_file import DEFAULT_NAME, load_config
 from toolkit.core.config import Config
 from toolkit.core.findings import Finding, Severity
 from toolkit.cycle import folder
-from toolkit.errors import OutputError, TicError
+from toolkit.errors import LedgerError, OutputError, TicError
 from toolkit.xl import layout
 
 __all__ = ["Request", "Status", "CellWrite", "make_request", "run_action", "running_writes", "status_writes"]
@@ -156,6 +156,8 @@ def _validate(req: Request, config: Config) -> Status:
     from toolkit.intake import annotate_report, validate_file
 
     path = _input_file(req, None, "校验")
+    if ".校验结果." in path.name:  # as tic validate: a copy it wrote is not an intake workbook
+        raise TicError(f"“{path.name}”是 tic 生成的校验结果副本，不是申报表，未校验；请在“输入文件”填写原申报汇总表。")
     unread: list[str] = []
     report = validate_file(path, config, existing_names=existing_center_names(config, unread))
     status = Status(req.action, report.status, HEADLINES[report.status], report=report.to_dict())
@@ -182,10 +184,13 @@ def _validate(req: Request, config: Config) -> Status:
 
 def _collect(req: Request, config: Config) -> Status:
     from toolkit.batch import CITY_WORKBOOK
+    from toolkit.cli.common import refuse_foreign_workbook, refuse_inputs_as_outputs
     from toolkit.submission import collect_folder, collect_lines
 
     inbox = req.input or folder(req.cycle, "inbox")
     out_file = _out_dir(req, "city", inbox.parent) / CITY_WORKBOOK
+    refuse_inputs_as_outputs([out_file], [inbox])  # as tic collect: never over a file the clerk made
+    refuse_foreign_workbook(out_file, {"汇总"}, "市局汇总表")
     report = collect_folder(inbox, config, out_file)
     lines = collect_lines(report)
     problems = [x for x in _lines(lines[1:]) if not x.startswith("重复申报：")]  # they come with each row below
@@ -198,15 +203,31 @@ def _collect(req: Request, config: Config) -> Status:
 
 def _evaluate(req: Request, config: Config) -> Status:
     from toolkit.adapters.evaluation_workbook import evaluate_file, results_path, write_results_workbook
+    from toolkit.adapters.ledger import record_evaluation
     from toolkit.cli.evaluate import terminal_lines
 
     path = _input_file(req, "scores", "评估")
     result = evaluate_file(path, config)
     target = write_results_workbook(result, results_path(path, _out_dir(req, "results", path.parent)))
     code = result.exit_status
-    return Status(req.action, code, HEADLINES[code], counts=terminal_lines(result, path.name)[0],
-                  outputs=[target], problems=_sentences(result.all_findings()), open_path=target,
-                  report=result.to_dict())
+    counts = terminal_lines(result, path.name)[0]
+    problems = _sentences(result.all_findings())
+    if code:
+        problems.insert(0, f"“{path.name}”有错误，评估结果未记入台账（处置决定按台账计算）；请改正后再点“评估打分”。")
+    elif not config.ledger_path.is_file():
+        code = 1
+        problems.insert(0, f"台账“{config.ledger_path}”尚不存在，评估结果未记入台账（处置决定按台账计算）；"
+                           "请先导入中心台账（tic ledger import）后再点“评估打分”。")
+    else:  # as tic run and tic evaluate --record: the grades go into the ledger, where 处置决定 reads them
+        try:
+            written = record_evaluation(config, result.to_dict(), path)
+        except LedgerError as exc:
+            code = 2
+            problems.insert(0, f"评估结果未记入台账：{exc}")
+        else:
+            counts += f"已将{written}个中心的{config.year}年度评估结果记入台账。"
+    return Status(req.action, code, HEADLINES[code], counts=counts, outputs=[target], problems=problems,
+                  open_path=target, report=result.to_dict())
 
 
 def _annual(req: Request, config: Config) -> Status:
