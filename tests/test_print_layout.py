@@ -160,3 +160,33 @@ def test_libreoffice_prints_each_page_as_planned(tmp_path, widths, repeat, pages
         assert f"第 {n} 页" in text
     beyond = subprocess.run(["pdftotext", "-f", str(len(plan.lasts) + 1), str(pdf), "-"], capture_output=True).stdout
     assert not beyond.strip()  # no further page
+
+
+def test_the_blanks_keep_every_code_column_as_text_and_let_a_credit_per_co_builder_be_typed(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """18 digits typed into a General cell keep 15 (911301007216800003 → 911301007216800000): the co-builders' codes
+    (intake column N) and the ledger's codes were General; the co-builders' credit list refused 无不良记录；有不良记录,
+    which workbooks.md allows; the annual blank's note on 报送日期 sat on 报告年度."""
+    from openpyxl import load_workbook
+    from openpyxl.utils import get_column_letter
+
+    from toolkit.adapters.ledger_workbook import write_ledger_template
+    from toolkit.resources import load_schema
+
+    specs = field_specs("intake")
+    wb = load_workbook(write_intake_template(tmp_path / "申报.xlsx"))
+    ws = wb[load_schema("intake")["x-form"]["sheet"]]
+    header = next(r for r in range(1, 6) if ws.cell(row=r, column=1).value == specs[0].header)
+    col = {spec.key: i for i, spec in enumerate(specs, start=1)}  # the form's columns, in its order
+    for spec in specs:
+        if spec.type in ("uscc", "uscc_list", "phone"):
+            assert ws.cell(row=header + 1, column=col[spec.key]).number_format == "@", spec.header
+    letter = get_column_letter(col["partner_credit"])
+    (dv,) = [dv for dv in ws.data_validations.dataValidation if str(dv.sqref).startswith(f"{letter}{header + 1}")]
+    assert dv.type == "list" and not dv.showErrorMessage and "；" in dv.prompt
+    ledger = load_workbook(write_ledger_template(tmp_path / "台账.xlsx"))["中心"]
+    heads = {c.value: c.column_letter for c in ledger[1]}
+    for name in ("中心编号", "依托单位统一社会信用代码", "共建单位统一社会信用代码"):
+        assert ledger.column_dimensions[heads[name]].number_format == "@", name
+    annual = load_workbook(write_annual_template(tmp_path / "年报.xlsx"))["年度报告汇总"]
+    (noted,) = [c for c in annual[2] if c.comment is not None]
+    assert noted.value == "报送日期" and "前报送" in noted.comment.text

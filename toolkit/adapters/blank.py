@@ -39,15 +39,16 @@ def stamp_template(wb: Workbook, version: str) -> None:
 
 
 def _list_validation(ws, lists, name: str, values: list[str], col: str, first: int, last: int,  # type: ignore[no-untyped-def]
-                     prompt: str | None, title: str) -> None:
-    """A dropdown backed by a column of the hidden 下拉选项 sheet (no 255-character limit)."""
+                     prompt: str | None, title: str, strict: bool = True) -> None:
+    """A dropdown backed by a column of the hidden 下拉选项 sheet (no 255-character limit); ``strict=False``
+    lets other text be typed too (one value per co-builder: 无不良记录；有不良记录)."""
     col_idx = lists.max_column + 1 if lists.max_row > 1 or lists["A1"].value else 1
     lists.cell(row=1, column=col_idx, value=name)
     for i, v in enumerate(values, start=2):
         lists.cell(row=i, column=col_idx, value=v)
     letter = get_column_letter(col_idx)
     ref = f"{quote_sheetname(lists.title)}!${letter}$2:${letter}${len(values) + 1}"
-    dv = DataValidation(type="list", formula1=ref, allow_blank=True, showErrorMessage=True,
+    dv = DataValidation(type="list", formula1=ref, allow_blank=True, showErrorMessage=strict,
                         errorTitle="请从下拉列表中选择", error=f"{title}请从下拉列表中选择。",
                         showInputMessage=bool(prompt), promptTitle=title[:32], prompt=(prompt or "")[:255])
     dv.add(f"{col}{first}:{col}{last}")
@@ -104,7 +105,8 @@ def write_intake_template(path: Path, config: Config | None = None) -> Path:
         elif spec.type == "division":
             _list_validation(ws, lists, spec.label, divisions.names, col, first, lastrow, prompt, title)
         elif spec.type in ("credit", "credit_list"):
-            _list_validation(ws, lists, spec.label, ["无不良记录", "有不良记录"], col, first, lastrow, prompt, title)
+            _list_validation(ws, lists, spec.label, ["无不良记录", "有不良记录"], col, first, lastrow, prompt, title,
+                             strict=spec.type == "credit")
         elif spec.type in ("number", "integer", "percent", "date") and prompt:
             kind = {"number": "decimal", "integer": "whole", "percent": "decimal", "date": "date"}[spec.type]
             dv = DataValidation(type=kind, operator="greaterThanOrEqual", formula1="0" if kind != "date" else "1",
@@ -121,7 +123,7 @@ def write_intake_template(path: Path, config: Config | None = None) -> Path:
             cell.border = BOX
             if spec.type == "date":
                 cell.number_format = "yyyy-mm-dd"
-            elif spec.type == "uscc" or spec.type == "phone":
+            elif spec.type in ("uscc", "uscc_list", "phone"):  # 18 digits typed in General: Excel keeps 15
                 cell.number_format = "@"
     ws.freeze_panes = ws.cell(row=first, column=4)
     ws.auto_filter.ref = f"A{header_row}:{last}{header_row}"

@@ -822,6 +822,7 @@ _WIDTHS = {"center_id": 17, "name": 34, "name_en": 26, "lead_name": 30, "lead_us
            "status_date": 12, "year": 9, "grade": 8, "reeval": 10, "total": 9, "article": 22,
            "occurred_on": 12, "description": 40, "basis": 26, "submitted_on": 12}
 _DATE_KEYS = {"status_date", "occurred_on", "submitted_on"}
+_TEXT_KEYS = {"lead_uscc", "partner_usccs", "center_id"}
 
 
 def _ledger_workbook(config: Config | None) -> tuple[Workbook, dict[str, Any], Any]:
@@ -836,6 +837,8 @@ def _ledger_workbook(config: Config | None) -> tuple[Workbook, dict[str, Any], A
         for j, c in enumerate(cols, start=1):
             if c.key in _DATE_KEYS:
                 ws.column_dimensions[get_column_letter(j)].number_format = "yyyy-mm-dd"
+            elif c.key in _TEXT_KEYS:  # 18 digits typed in a General cell: Excel keeps 15 and the code is lost
+                ws.column_dimensions[get_column_letter(j)].number_format = "@"
         print_fit(ws, 1, pages_wide=2 if len(cols) > 10 else 1)
         sheets[key] = ws
     lists = wb.create_sheet("下拉选项")
@@ -920,7 +923,7 @@ def export_ledger_workbook(config: Config, path: Path | str, *, ledger_path: Pat
             if c.key in _DATE_KEYS:
                 for (cell,) in ws.iter_rows(min_row=2, min_col=j, max_col=j):
                     cell.number_format = "yyyy-mm-dd"
-            if c.key in ("lead_uscc", "partner_usccs", "center_id"):
+            if c.key in _TEXT_KEYS:
                 for (cell,) in ws.iter_rows(min_row=2, min_col=j, max_col=j):
                     cell.number_format = "@"
         counts[key] = len(rows)
@@ -1540,7 +1543,8 @@ def write_annual_template(path: Path, config: Config | None = None, *, ledger_pa
         elif f.type == "date":
             for r in range(first, lastrow + 1):
                 ws.cell(row=r, column=j).number_format = "yyyy-mm-dd"
-    ws.cell(row=header_row, column=4).comment = Comment(
+    submitted_col = next(j for j, f in enumerate(fields, start=1) if f.key == "submitted_on")
+    ws.cell(row=header_row, column=submitted_col).comment = Comment(
         f"{year}年度报告须在{format_zh((config.annual if config else AnnualConfig()).deadline(year))}前报送；"
         "未报送的留空。", "tic 模板")
     if config is not None:
