@@ -283,6 +283,60 @@ def test_a_failure_midway_rolls_back_numbers_and_files(cycle: Config, tmp_path: 
     assert letters_rows(cycle) == [] and not list((tmp_path / "out").glob("*.docx"))
 
 
+_KILLED_RUN = """
+import os, sys
+from pathlib import Path
+from toolkit.core.config import config_from_dict
+from toolkit.adapters import letters
+cfg = config_from_dict({"cycle": {"year": 2026, "reference_date": __import__("datetime").date(2026, 3, 5)},
+                        "ledger": {"path": sys.argv[1], "backups": 0}, "letters": {"copy_to": ["市财政局"]}})
+if sys.argv[3] == "before-commit":  # killed (power cut, kill -9) after three letters were written
+    record, count = letters._Issuer._record, [0]
+    def dying(self, job, content):
+        entry = record(self, job, content)
+        count[0] += 1
+        if count[0] == 3:
+            os._exit(9)
+        return entry
+    letters._Issuer._record = dying
+else:  # killed after the ledger recorded them, before they were moved in
+    letters._move_staged = lambda *a: os._exit(9)
+letters.issue_letters(cfg, Path(sys.argv[2]), evaluation=EVALUATION)
+""".replace("EVALUATION", repr(EVALUATION))
+
+
+@pytest.mark.parametrize("when", ["before-commit", "after-commit"])
+def test_a_run_killed_midway_never_leaves_a_number_to_be_given_twice(cycle: Config, tmp_path: Path, when: str) -> None:
+    """Killed mid-way, the letters written so far stayed in the output folder although the ledger never recorded
+    them; the next run gave their numbers again (撤销通知…docx and 撤销通知…-2.docx both 石科字〔2026〕4号)."""
+    import re
+    import sys
+
+    out = tmp_path / "out"
+    run = subprocess.run([sys.executable, "-c", _KILLED_RUN, str(cycle.ledger_path), str(out), when],
+                         capture_output=True, text=True, cwd=Path(__file__).resolve().parents[1], timeout=120)
+    assert run.returncode == 9, run.stderr
+    assert not list(out.glob("*.docx"))  # nothing shown before the ledger has it (and moved in after)
+    assert len(letters_rows(cycle)) == (0 if when == "before-commit" else 9)
+    report = issue_letters(cycle, out, evaluation=EVALUATION)
+    assert len(report.new) == (9 if when == "before-commit" else 0)
+    assert len(report.recovered) == (0 if when == "before-commit" else 9)
+    files = sorted(out.glob("*.docx"))
+    numbers = [re.search(r"石科字〔2026〕\d+号", text_of(p)).group(0) for p in files]
+    assert len(files) == 9 and len(set(numbers)) == 9 and not any(p.stem.endswith("-2") for p in files)
+    assert sorted(r["file"] for r in letters_rows(cycle)) == [p.name for p in files]
+    assert not (out / ".tic-印发中").exists() and not list(out.glob(".~tic-*"))
+
+
+def test_a_manifest_held_open_does_not_hide_the_letters_just_issued(cycle: Config, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    (out / "manifest.xlsx").mkdir(parents=True)  # cannot be replaced (as a file open in Excel on Windows)
+    report = issue_letters(cycle, out, evaluation=EVALUATION)
+    assert len(report.new) == 9 and report.manifest is None and report.exit_status == 1
+    assert [p.kind for p in report.problems] == ["manifest"] and "发文清单未能更新" in report.problems[0].message
+    assert any(line.startswith("  文号：") for line in report.summary_lines())
+
+
 def test_letters_lacking_required_facts_are_reported_not_sent(cycle: Config, tmp_path: Path) -> None:
     with open_ledger(cycle, command="test") as led:
         led.conn.execute("UPDATE centers SET name_en = NULL WHERE center_id = 'SJZTIC-2026-006'")

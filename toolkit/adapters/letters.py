@@ -84,6 +84,10 @@ from toolkit.resources import templates_dir
 FIXED_ZIP_TIME = (1980, 1, 1, 0, 0, 0)
 ZIP_FOLDER = "按区县打包"
 MANIFEST = "manifest.xlsx"
+STAGING = ".tic-印发中"
+"""Folder (in the output folder) where a run's new letters wait until the ledger has recorded their numbers: a run
+killed before that (power cut, kill, Ctrl+C) leaves no letter in the output folder whose number the ledger never
+gave (the next run would give it again); one killed after it leaves them here and the next run moves them in."""
 NAME_PART_MAX = 30  # characters of a center name in a file name
 _FORBIDDEN = re.compile(r'[\\/:*?"<>|\x00-\x1f\x7f-\x9f]')
 _RESERVED = {"CON", "PRN", "AUX", "NUL", *(f"COM{i}" for i in range(1, 10)), *(f"LPT{i}" for i in range(1, 10))}
@@ -414,6 +418,7 @@ class LettersReport:
     after_notice: tuple[str, list[str]] | None = None  # the 认定通知's number, centers registered after it
     doc_prefix: str = ""
     doc_year: int = 0
+    recovered: list[str] = field(default_factory=list)  # letters an interrupted run recorded, moved in now
 
     @property
     def new(self) -> list[LetterEntry]:
@@ -462,6 +467,8 @@ class LettersReport:
                 lines.append(f"  重新印发：{e.doc_number}（代替 {e.supersedes}）{e.file}")
             if e.restored:
                 lines.append(f"  已补写缺失的文件：{e.file}（{e.doc_number}）")
+        if self.recovered:
+            lines.append(f"  上次运行中断（公文已登记、尚未放入输出文件夹）的{len(self.recovered)}件已放入输出文件夹。")
         if self.after_notice and self.after_notice[1]:
             number, late = self.after_notice
             shown = "、".join(late[:10]) + (f"等{len(late)}个" if len(late) > 10 else "")
@@ -576,6 +583,7 @@ def issue_letters(
                 if unknown:
                     raise TicError(f"台账中没有中心编号{'、'.join(unknown)}，未生成任何公文；"
                                    "请用 tic ledger show 核对编号（如 SJZTIC-2020-001）后重试。")
+            report.recovered = _recover_staged(conn, out_dir)
             plan = plan_letters(conn, config, wanted, evaluation=eval_report, center_ids=center_ids)
             for problem in plan.problems:  # a letter issued before needs no facts now: it is kept as it is
                 issued = None if reissue or problem.center_id is None else current_letter(
@@ -611,8 +619,9 @@ def issue_letters(
                 if progress is not None:
                     progress("docx", len(report.letters) - issued_before, total)
 
-            _Issuer(conn, renderers, out_dir, prefix, doc_year, now_text(), reissue, written, report,
-                    workers).issue(plan.letters, done)
+            issuer = _Issuer(conn, renderers, out_dir, prefix, doc_year, now_text(), reissue, written, report,
+                             workers)
+            issuer.issue(plan.letters, done)
             order = {k: i for i, k in enumerate(KINDS)}
             report.letters.sort(key=lambda e: (order[e.kind], e.center_id or ""))
             report.gaps = sequence_gaps(conn, prefix, doc_year)
@@ -629,7 +638,9 @@ def issue_letters(
                 path.unlink()
             except OSError:
                 pass
+        _remove_staging(out_dir)  # not recorded: their numbers are given again by the next run
         raise
+    _move_staged(issuer.staged, out_dir, report)  # recorded: now they may be seen
 
     if pdf:
         _make_pdfs(report, out_dir, progress)
@@ -639,8 +650,12 @@ def issue_letters(
                 row["pdf"] = by_file[row["file"]].pdf
             elif (out_dir / (Path(row["file"]).stem + ".pdf")).is_file():
                 row["pdf"] = Path(row["file"]).stem + ".pdf"
-    write_manifest(out_dir / MANIFEST, manifest_rows)
-    report.manifest = MANIFEST
+    try:
+        write_manifest(out_dir / MANIFEST, manifest_rows)
+    except OutputError as exc:  # the letters are issued and recorded: said with them, not instead of them
+        report.problems.append(PlanProblem("manifest", None, f"发文清单未能更新：{exc}"))
+    else:
+        report.manifest = MANIFEST
     if zip_by_district:
         report.zips = write_district_zips(out_dir, report.letters)
     return report
@@ -675,6 +690,7 @@ class _Issuer:
         self.prefix, self.doc_year, self.issued_at, self.reissue = prefix, doc_year, issued_at, reissue
         self.written, self.report, self.workers = written, report, workers
         self.taken = {f.lower() for f in recorded_files(conn)}
+        self.staged: list[str] = []  # new letters written to the staging folder, moved in after the commit
         self.current: dict[LetterKey, LetterRecord] = {}
         self.seq = next_seq(conn, prefix, doc_year)
 
@@ -738,11 +754,61 @@ class _Issuer:
         record = record_letter(self.conn, job.key, prefix=self.prefix, doc_year=self.doc_year, seq=job.seq,
                                file=job.file, sha256=digest, issued_at=self.issued_at, supersedes=existing)
         self.current[job.key] = record
-        target = self.out_dir / job.file
-        write_new(target, content)
-        self.written.append(target)
+        write_new(self.out_dir / STAGING / job.file, content)
+        self.staged.append(job.file)
         return LetterEntry(item.kind, item.center_id, item.center_name, item.districts, record.doc_number, job.file,
                            digest, True, self.issued_at, supersedes=existing.doc_number if existing is not None else None)
+
+
+def _remove_staging(out_dir: Path) -> None:
+    import shutil
+
+    shutil.rmtree(out_dir / STAGING, ignore_errors=True)
+
+
+def _recover_staged(conn: Any, out_dir: Path) -> list[str]:
+    """What a run killed between its commit and moving its letters in left in the staging folder: the letters
+    the ledger recorded (same name, same content) are moved in; the rest (never recorded) and half-written
+    temporary files are removed. Runs under the ledger's lock (no other run writes letters)."""
+    stage = out_dir / STAGING
+    for tmp in out_dir.glob(".~tic-*"):  # an atomic write cut short (the rename never happened)
+        with contextlib.suppress(OSError):
+            tmp.unlink()
+    if not stage.is_dir():
+        return []
+    recorded = dict(conn.execute("SELECT file, sha256 FROM letters WHERE superseded_by IS NULL"))
+    moved: list[str] = []
+    for path in sorted(stage.iterdir()):
+        target = out_dir / path.name
+        try:
+            if (recorded.get(path.name) == sha256_of(path.read_bytes()) and not target.exists()):
+                os.replace(path, target)
+                moved.append(path.name)
+        except OSError:
+            continue
+    _remove_staging(out_dir)
+    return moved
+
+
+def _move_staged(staged: list[str], out_dir: Path, report: LettersReport) -> None:
+    """The run's new letters, recorded, moved from the staging folder into the output folder."""
+    stage = out_dir / STAGING
+    left = False
+    for name in staged:
+        target = out_dir / name
+        try:
+            if target.exists():  # the name was free when given: a file put there since is never replaced
+                raise FileExistsError(name)
+            os.replace(stage / name, target)
+        except OSError as exc:
+            left = True
+            entry = next((e for e in report.letters if e.file == name), None)
+            number = f"{entry.doc_number}（{name}）" if entry else name
+            report.problems.append(PlanProblem(entry.kind if entry else "letter", entry.center_id if entry else None,
+                                               f"{number}已印发并登记，但未能放入输出文件夹（{os_reason(exc)}），"
+                                               f"暂存在“{stage}”中；再次运行 tic letters 时会自动放入。"))
+    if not left:
+        _remove_staging(out_dir)
 
 
 # ------------------------------------------------------------------ rendering in worker processes
