@@ -959,3 +959,28 @@ def test_a_name_corrected_after_registering_renames_the_center_not_a_second_one(
     with open_ledger(config, command="t", write=False) as led:
         assert [tuple(r) for r in led.conn.execute("SELECT center_id, name FROM centers")] == [
             ("SJZTIC-2026-001", "石家庄市智能成套装备技术创新中心")]
+
+
+def test_importing_the_ledger_workbook_again_never_undoes_an_approved_change(tmp_path: Path) -> None:
+    """Re-imported (a config edit makes tic run read every input again; or the workbook re-saved), the old workbook
+    renamed the center back and gave it its former director, though the 变更批复 stood in the timeline."""
+    config = cfg(tmp_path)
+    src = tmp_path / "中心台账.xlsx"
+    shutil.copyfile(samples_dir() / "中心台账.xlsx", src)
+    import_ledger_workbook(config, src)
+    with open_ledger(config, command="t", write=False) as led:
+        cid, name, director = led.conn.execute(
+            "SELECT center_id, name, director FROM centers WHERE status = '运行' ORDER BY center_id").fetchone()
+    record_change(config, cid, "director", "李新任", date(2026, 5, 1), "石科字〔2026〕8号批复")
+    wb = load_workbook(src)  # the same workbook, one other cell of that center corrected meanwhile
+    ws = wb["中心"]
+    col = {c.value: c.column for c in ws[2]}  # a title row, then the header
+    row = next(r for r in range(3, ws.max_row + 1) if ws.cell(row=r, column=col["中心编号"]).value == cid)
+    ws.cell(row=row, column=col["研发方向"], value="新的研发方向")
+    wb.save(src)
+    again = import_ledger_workbook(config, src)
+    with open_ledger(config, command="t", write=False) as led:
+        now = dict(led.conn.execute("SELECT * FROM centers WHERE center_id = ?", (cid,)).fetchone())
+    assert (now["director"], now["name"], now["rd_direction"]) == ("李新任", name, "新的研发方向")
+    (f,) = [f for f in again.findings if cid in f.message and "第三十条" in f.message]
+    assert f.severity.value == "warning" and f"“{director}”未导入" in f.message and f.cell == f"K{row}"

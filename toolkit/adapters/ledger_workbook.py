@@ -581,6 +581,9 @@ def import_ledger_workbook(config: Config, path: Path | str, *, ledger_path: Pat
         existing = {r["center_id"]: dict(r) for r in conn.execute("SELECT * FROM centers")}
         decided = {(r[0], r[1]): r[2] for r in conn.execute(
             "SELECT center_id, cycle_year, outcome FROM dispositions WHERE outcome IN ('revoke', 'retire')")}
+        approved_changes = {(r[0], r[1]): (r[2], r[3]) for r in conn.execute(  # the latest of each center and field
+            "SELECT center_id, field, new_value, effective_on FROM changes WHERE field IN ('name', 'reg_place', 'director')"
+            " ORDER BY effective_on, id")}
 
         # centers
         inserts, updates = [], []
@@ -615,6 +618,13 @@ def import_ledger_workbook(config: Config, path: Path | str, *, ledger_path: Pat
             elif old["status"] != RUNNING and _decided_status(old, decided):
                 for k in ("status_cycle", "status_date"):
                     diff.pop(k, None)
+            for k in ("name", "reg_place", "director"):
+                change = approved_changes.get((cid, k))
+                if k in diff and change is not None and old[k] == change[0]:  # an Art. 30 change is not undone
+                    sheet_findings.append(_finding(
+                        "DATA.TYPE", f"{cid}的{LABELS[k]}已按第三十条于{change[1]}变更为“{old[k]}”，工作簿中的"
+                        f"“{_show(diff.pop(k))}”未导入（变更以台账为准；如需再次变更，请用 tic ledger change）",
+                        tables["centers"].sheet, row.cells.get(k), row.row, "warning"))
             if diff:
                 updates.append((cid, diff))
                 text = "；".join(f"{LABELS[k]}由“{_show(old[k])}”改为“{_show(v)}”" for k, v in diff.items())
