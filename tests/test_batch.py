@@ -249,3 +249,51 @@ def test_the_run_asks_for_decisions_only_while_some_are_missing(tmp_path):
     assert submitted.target is not None, submitted.refused
     third = "\n".join(run_cycle(cycle).lines())
     assert f"{ask}（尚有1项未填写）" in third
+
+
+def test_a_ledger_change_made_by_hand_between_runs_is_decided_and_its_letter_issued(tmp_path):
+    """tic ledger change (an Art. 30 change) between two monthly runs: the next run said "nothing new", the 变更批复
+    appeared only when some other file happened to change; an Art. 38 event imported by hand was judged in no cycle."""
+    from datetime import date
+
+    from toolkit.adapters.ledger import record_change
+
+    cycle, _ = _cycle_with_decisions(tmp_path)
+    first = run_cycle(cycle)  # registers the two approved centers, issues their letters
+    assert first.status == 0, first.lines()
+    config = load_config(cycle / "tic.toml")
+    quiet = run_cycle(cycle)
+    assert not quiet.did_anything
+    with sqlite3.connect(config.ledger_path) as conn:
+        cid = conn.execute("SELECT center_id FROM centers ORDER BY center_id").fetchone()[0]
+    record_change(config, cid, "director", "李新任", date(2026, 5, 1), "石科字〔2026〕20号")
+    after = run_cycle(cycle)
+    text = "\n".join(after.lines())
+    assert [s.key for s in after.steps if s.ran] == ["decide", "letters"], text
+    assert "台账在上次运行后有改动" in text and "变更批复" in text
+    assert not run_cycle(cycle).did_anything  # and the run after that has nothing to do again
+
+
+def test_a_file_no_step_reads_is_named_and_an_unforeseen_error_stops_only_its_file(tmp_path, monkeypatch):
+    import toolkit.adapters.ledger_workbook as ledger_workbook
+
+    cycle = tmp_path / "c"
+    init_cycle(cycle)
+    config = load_config(cycle / "tic.toml")
+    submit_file(write_intake(tmp_path / "a.xlsx", [good_row()]), "长安区", config, folder(cycle, "inbox"))
+    (folder(cycle, "inbox") / "鹿泉区-2026-申报汇总.zip").write_bytes(b"PK\x05\x06" + bytes(18))
+    (folder(cycle, "annual") / "年报.et").write_bytes(b"\xd0\xcf\x11\xe0")
+    shutil.copyfile(folder(cycle, "inbox") / next(p.name for p in folder(cycle, "inbox").glob("*.xlsx")),
+                    folder(cycle, "annual") / "年度报告汇总表.xlsx")
+
+    def broken(*args, **kwargs):  # type: ignore[no-untyped-def]  # stands for a bug no check foresaw
+        raise ValueError("unexpected")
+
+    monkeypatch.setattr(ledger_workbook, "check_annual_file", broken)
+    report = run_cycle(cycle)
+    text = "\n".join(report.lines())
+    assert "鹿泉区-2026-申报汇总.zip”不是 Excel 工作簿" in text and "年报.et”不是 Excel 工作簿" in text
+    assert "处理“年度报告汇总表.xlsx”时出现意外错误（ValueError: unexpected）" in text and "Traceback" not in text
+    ran = [s.key for s in report.steps if s.ran]
+    assert "collect" in ran and "letters" in ran and report.status == 2  # the other steps ran
+    assert (folder(cycle, "logs")).glob("运行-*.txt")

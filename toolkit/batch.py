@@ -37,11 +37,39 @@ def sha256_file(path: Path) -> str:
     return h.hexdigest()
 
 
+def _digest(path: Path) -> str | None:
+    """The content hash of an input, or None when it cannot be read (no permission, still being copied)."""
+    try:
+        return sha256_file(path)
+    except OSError:
+        return None
+
+
+WORKBOOK_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".csv")
+_NOT_INPUTS = {"说明.txt", "thumbs.db", "desktop.ini", ".ds_store"}
+
+
 def _workbooks(d: Path) -> list[Path]:
     if not d.is_dir():
         return []
-    return sorted((p for p in d.rglob("*") if p.is_file() and p.suffix.lower() in (".xlsx", ".xlsm", ".xls", ".csv")
+    return sorted((p for p in d.rglob("*") if p.is_file() and p.suffix.lower() in WORKBOOK_SUFFIXES
                    and not p.name.startswith(("~$", ".~"))), key=lambda p: p.relative_to(d).as_posix())
+
+
+def _not_workbooks(d: Path) -> list[Path]:
+    """Files a clerk put in an input folder that no step reads (a .zip, a WPS .et, an .ods …): said, never silently
+    passed over."""
+    if not d.is_dir():
+        return []
+    return sorted((p for p in d.rglob("*") if p.is_file() and p.suffix.lower() not in WORKBOOK_SUFFIXES
+                   and p.name.lower() not in _NOT_INPUTS and not p.name.startswith(("~$", ".~", "."))),
+                  key=lambda p: p.relative_to(d).as_posix())
+
+
+def _say_not_workbooks(step: Step, d: Path) -> None:
+    for path in _not_workbooks(d):
+        step.attention.append(f"“{d.name}/{path.relative_to(d).as_posix()}”不是 Excel 工作簿（.xlsx 或 .xlsm），"
+                              "未处理；如是要处理的表格，请在 Excel 或 WPS 中另存为 .xlsx 后放入。")
 
 
 @dataclass
@@ -191,6 +219,9 @@ def run_cycle(cycle_dir: Path | str, *, dry_run: bool = False, config_path: Path
     try:
         with ledger_lock(config, command="run"):
             _run_steps(report, cycle, config, state, dry_run=False)
+            mark = ledger_mark(config)
+            if mark is not None:  # what a later run compares with: a change by hand in between is decided then
+                state.data["ledger"] = {"audit": mark}
             state.save()
     except LedgerError as exc:  # held by someone else, or emptied / gone (see open_ledger)
         report.fatal = str(exc)
@@ -198,17 +229,24 @@ def run_cycle(cycle_dir: Path | str, *, dry_run: bool = False, config_path: Path
     return report
 
 
-def _guard(step: Step, action: Callable[[], None]) -> TicError | None:
-    """A step's failure is reported in one sentence and the run goes on with the next step; returns it."""
+def _guard(step: Step, action: Callable[[], None], what: str = "") -> TicError | None:
+    """A step's failure is reported in one sentence and the run goes on with the next step (and the next file);
+    returns it. An unforeseen error (a bug, a file no check foresaw) is one sentence too, never a traceback."""
     try:
         action()
     except TicError as exc:
-        step.status = 2
-        step.ran = True
-        step.lines.append(f"错误：{exc}")
-        step.attention.append(str(exc))
-        return exc
-    return None
+        failure = exc
+    except Exception as exc:
+        where = f"处理“{what}”时" if what else ""
+        failure = TicError(f"{where}出现意外错误（{type(exc).__name__}: {exc}），该步骤未完成，其余文件和步骤照常运行；"
+                           "请把运行日志发给技术人员。")
+    else:
+        return None
+    step.status = 2
+    step.ran = True
+    step.lines.append(f"错误：{failure}")
+    step.attention.append(str(failure))
+    return failure
 
 
 def _unreadable(state: _State, step: Step, key: str, digest: str, failure: TicError | None) -> bool:
@@ -226,9 +264,17 @@ def _changed(step: Step, inbox: Path, state: _State, dry_run: bool, verb: str) -
 
     In a dry run each is only announced ("将…：name").
     """
+    _say_not_workbooks(step, inbox)
     for path in _workbooks(inbox):
-        digest = sha256_file(path)
         key = _key(inbox, path)
+        digest = _digest(path)
+        if digest is None:
+            step.ran = True
+            step.status = max(step.status, 2)
+            line = f"“{inbox.name}/{key}”无法读取（没有读取权限，或仍在复制中），未处理；其余文件照常处理。"
+            step.lines.append(f"错误：{line}")
+            step.attention.append(line)
+            continue
         if state.seen(step.key, key) == digest:
             state.replay(step, key)
             continue
@@ -256,7 +302,7 @@ def _run_steps(report: RunReport, cycle: Path, config: Config, state: _State, *,
             if result.status < 2:
                 state.mark(step.key, key, digest)
 
-        _guard(step, do_import)
+        _guard(step, do_import, key)
         changed_ledger = True
 
     # 2. 汇总各区报送
@@ -264,7 +310,9 @@ def _run_steps(report: RunReport, cycle: Path, config: Config, state: _State, *,
     report.steps.append(step)
     inbox = folder(cycle, "inbox")
     city = folder(cycle, "city") / CITY_WORKBOOK
-    inputs = {p.relative_to(inbox).as_posix(): sha256_file(p) for p in _workbooks(inbox)}
+    _say_not_workbooks(step, inbox)
+    # an unreadable file (no permission, still being copied) is collected too: collect says it cannot be read
+    inputs = {p.relative_to(inbox).as_posix(): _digest(p) or "unreadable" for p in _workbooks(inbox)}
     inbox_digest = hashlib.sha256(json.dumps(inputs, sort_keys=True).encode()).hexdigest()
     if inputs and (state.seen(step.key, "inbox") != inbox_digest or not city.exists()):
         step.ran = True
@@ -317,12 +365,17 @@ def _run_steps(report: RunReport, cycle: Path, config: Config, state: _State, *,
                     elif result.registered or result.findings:
                         step.ran = True
                         step.lines.extend(result.summary_lines())
-                    state.mark(step.key, CITY_WORKBOOK, digest)
+                    attention = [] if step.status < 1 else [
+                        f"“{CITY_WORKBOOK}”中有未能登记的行（见“登记批准建设的中心”的说明），请改正后保存，再次运行。"]
+                    step.attention.extend(attention)
+                    state.mark(step.key, CITY_WORKBOOK, digest, step.status, attention)
                     step.detail["registered"] = len(result.registered)
                     step.detail["new"] = sum(1 for r in result.registered if r.new)
 
                 _guard(step, do_register)
                 changed_ledger = changed_ledger or bool(step.detail.get("new"))
+        else:
+            state.replay(step, CITY_WORKBOOK)
 
     # 4. 年报核查
     step = Step("annual", "年度报告核查")
@@ -341,7 +394,7 @@ def _run_steps(report: RunReport, cycle: Path, config: Config, state: _State, *,
             step.attention.extend(attention)
             state.mark(step.key, key, digest, result.status, attention)
 
-        if not _unreadable(state, step, key, digest, _guard(step, do_annual)):
+        if not _unreadable(state, step, key, digest, _guard(step, do_annual, key)):
             changed_ledger = True
 
     # 5. 评估打分并记入台账
@@ -371,7 +424,7 @@ def _run_steps(report: RunReport, cycle: Path, config: Config, state: _State, *,
             step.attention.extend(attention)
             state.mark(step.key, key, digest, result.exit_status, attention)
 
-        if not _unreadable(state, step, key, digest, _guard(step, do_evaluate)):
+        if not _unreadable(state, step, key, digest, _guard(step, do_evaluate, key)):
             changed_ledger = True
 
     # 6. 处置决定
@@ -384,8 +437,12 @@ def _run_steps(report: RunReport, cycle: Path, config: Config, state: _State, *,
                               "或在市局汇总中批准建设后再运行；本次不作处置决定、不生成公文。")
             state.mark(step.key, "no-ledger", str(config.year))
         return
-    if changed_ledger or state.seen(step.key, "year") != str(config.year):
+    outside = _ledger_changed_outside(state, config)
+    if changed_ledger or outside or state.seen(step.key, "year") != str(config.year):
         step.ran = True
+        if outside and not changed_ledger:
+            step.lines.append("台账在上次运行后有改动（如 tic ledger import、tic ledger change、tic evaluate --record），"
+                              "按台账重新作出处置决定。")
         if dry_run:
             step.lines.append(f"将按台账作出{config.year}年度处置决定")
         else:
@@ -425,9 +482,36 @@ def _run_steps(report: RunReport, cycle: Path, config: Config, state: _State, *,
                 if result.manifest:
                     step.outputs.append(out / result.manifest)
                 step.detail["new_letters"] = len(result.new)
-                state.mark(step.key, "year", str(config.year))
+                attention = [f"未生成：{p.message}" for p in result.problems]
+                step.attention.extend(attention)
+                state.mark(step.key, "year", str(config.year), step.status, attention)
 
             _guard(step, do_letters)
+    else:
+        state.replay(step, "year")
+
+
+def ledger_mark(config: Config) -> str | None:
+    """The ledger's last audit row: every change to the ledger, by any command, appends one (None: no ledger)."""
+    import sqlite3
+    from contextlib import closing
+
+    path = config.ledger_path
+    if not path.is_file():
+        return None
+    try:
+        with closing(sqlite3.connect(path.resolve().as_uri() + "?mode=ro", uri=True)) as conn:
+            row = conn.execute("SELECT max(id) FROM audit").fetchone()
+    except sqlite3.Error:
+        return None
+    return str(row[0]) if row and row[0] is not None else None
+
+
+def _ledger_changed_outside(state: _State, config: Config) -> bool:
+    """The ledger was changed since the last run ended, by a command run by hand (ledger import or change, evaluate
+    --record, annual …): its dispositions and letters are due again."""
+    last = state.seen("ledger", "audit")
+    return last is not None and ledger_mark(config) not in (None, last)
 
 
 def _evaluation_json(results: Path, config: Config) -> Path | None:
