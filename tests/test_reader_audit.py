@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import zipfile
 from pathlib import Path
 
@@ -244,3 +245,44 @@ def test_a_header_of_two_rows_is_read_as_one(tmp_path: Path, config) -> None:  #
     report = validate_file(path, config)
     assert report.table is not None and report.table.header_row == 3 and not report.table.missing_columns
     assert [r.row for r in report.rows] == [4] and findings(report) == [] and report.file_findings == []
+
+
+@pytest.mark.parametrize("where", ["shared", "inline"])
+def test_a_control_character_in_a_cell_is_dropped_and_every_output_is_written(tmp_path: Path, config, where: str) -> None:  # type: ignore[no-untyped-def]
+    """A cell holding _x0007_ (a bell character pasted from another system): the validation copy, the submission and
+    the city workbook failed with IllegalCharacterError, and tic run stopped with a traceback."""
+    from toolkit.intake import annotate_report
+    from toolkit.submission import collect_folder, submit_file
+
+    name = "石家庄市甲技术创新中心"
+    path = write_intake(tmp_path / "控制字符.xlsx", [good_row(center_name=name)])
+    with zipfile.ZipFile(path) as zf:
+        parts = {i.filename: zf.read(i.filename) for i in zf.infolist()}
+    escaped = "石家庄市甲_x0007_技术创新中心".encode()
+    sheet = parts["xl/worksheets/sheet1.xml"]
+    cell = re.search(rb'<c r="C4".*?</c>', sheet).group(0)
+    if where == "inline":  # as openpyxl and some exporters write text
+        parts["xl/worksheets/sheet1.xml"] = sheet.replace(cell, b'<c r="C4" t="inlineStr"><is><t>' + escaped
+                                                          + b"</t></is></c>")
+    else:  # as Excel writes it: the text in the shared strings
+        parts["xl/worksheets/sheet1.xml"] = sheet.replace(cell, b'<c r="C4" t="s"><v>0</v></c>')
+        parts["xl/sharedStrings.xml"] = (b'<?xml version="1.0" encoding="UTF-8"?><sst xmlns="http://schemas.'
+                                         b'openxmlformats.org/spreadsheetml/2006/main" count="1" uniqueCount="1">'
+                                         b"<si><t>" + escaped + b"</t></si></sst>")
+        parts["[Content_Types].xml"] = parts["[Content_Types].xml"].replace(
+            b"</Types>", b'<Override PartName="/xl/sharedStrings.xml" ContentType="application/vnd.openxmlformats-'
+                         b'officedocument.spreadsheetml.sharedStrings+xml"/></Types>')
+        parts["xl/_rels/workbook.xml.rels"] = parts["xl/_rels/workbook.xml.rels"].replace(
+            b"</Relationships>", b'<Relationship Id="rIdSst" Type="http://schemas.openxmlformats.org/officeDocument/'
+                                 b'2006/relationships/sharedStrings" Target="sharedStrings.xml"/></Relationships>')
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
+        for part, data in parts.items():
+            zf.writestr(part, data)
+    report = validate_file(path, config)
+    assert report.rows[0].values["center_name"] == name
+    annotate_report(report, target=tmp_path / "副本.xlsx")
+    (tmp_path / "inbox").mkdir()
+    submitted = submit_file(path, "长安区", config, tmp_path / "inbox")
+    assert submitted.status == 0
+    collected = collect_folder(tmp_path / "inbox", config, tmp_path / "市局汇总.xlsx")
+    assert collected.summary["rows"] == 1 and (tmp_path / "市局汇总.xlsx").is_file()

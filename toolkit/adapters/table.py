@@ -287,7 +287,19 @@ def _iter_rows(path: Path, ws: Any, **kwargs: Any) -> Any:
     raised in the caller's frame, not here, so a bug is never disguised as a bad file.
     """
     with reading_errors(path):
-        yield from ws.iter_rows(values_only=True, **kwargs)
+        for row in ws.iter_rows(values_only=True, **kwargs):
+            yield _legal_row(row) if any(type(v) is str and _ILLEGAL.search(v) for v in row) else row
+
+
+_ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]|_x00(?:0[0-8bBcCeEfF]|1[0-9a-fA-F])_")
+"""Control characters a cell can hold (written ``_x0007_`` in the sheet XML) but no XML part may: invisible in
+Excel, they made every workbook tic writes from the value (the validation copy, the submission, the city
+workbook) fail. Removed when read, in both readers (calamine decodes the escape, openpyxl's read-only mode keeps
+it as text)."""
+
+
+def _legal_row(row: Sequence[Any]) -> tuple[Any, ...]:
+    return tuple(_ILLEGAL.sub("", v) if type(v) is str else v for v in row)
 
 
 def _template_version(wb: Any) -> str | None:
@@ -555,6 +567,7 @@ class SheetSlices:
     sst: bytes = b""
     sst_offsets: Any = field(default_factory=lambda: array("q"))  # start of each <si>, then the end
     sst_blank: bytes = b"<si><t></t></si>"
+    sst_controls: bool = False  # the shared strings hold an escaped control character (_x0007_): see _ILLEGAL
 
     @classmethod
     def of(cls, path: Path, member: str, sheet: str, xml: _SheetXml) -> SheetSlices:
@@ -578,6 +591,7 @@ class SheetSlices:
             raise input_error_from(path, exc) from exc
         out = cls(path=path, sheet=sheet, member=member, head=xml.head, tail=xml.tail, parts=parts, sst_member=sst_member)
         if sst:
+            out.sst_controls = b"_x00" in sst or b"_X00" in sst
             first = _SI.search(sst)
             end = sst.rfind(b"</")
             offsets = _entry_offsets(sst, first)
@@ -732,6 +746,8 @@ class SheetSlices:
         errors = _error_cells(body)
         if not grid and not errors:
             return []
+        if self.sst_controls or b"_x00" in body or b"_X00" in body:  # an escaped control character (fast pass)
+            grid = [list(_legal_row(values)) for values in grid]
         if grid:
             first_row, first_col = start[0] + 1, start[1]  # type: ignore[index]
         else:
