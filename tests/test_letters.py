@@ -579,3 +579,23 @@ def test_change_letters_say_from_what_to_what_and_never_print_the_note_as_the_ma
     assert "注册地由“石家庄市长安区中山东路100号”变更为“石家庄市鹿泉区上庄镇创新路8号”" in text
     with pytest.raises(LedgerError, match="不一致"):  # a --from that is not what the ledger holds
         record_change(cycle, "SJZTIC-2020-001", "director", "王五", date(2026, 7, 1), old_value="赵六")
+
+
+def test_a_retirement_judged_after_the_previous_reference_date_names_its_event_in_the_letter(tmp_path: Path) -> None:
+    """The A28 event fell after the previous cycle's reference date but before 1 January: tic decide judged it,
+    the letter looked for it from 1 January only and printed the decision's bare reason instead (no subject)."""
+    config = make_config(tmp_path)
+    with open_ledger(config, command="test") as led:
+        c = led.conn
+        add_center(c, "SJZTIC-2020-001", "石家庄市智能装备技术创新中心", "河北智装科技有限公司")
+        c.execute("INSERT INTO cycles (cycle_year, reference_date, decided_at) VALUES (2025, '2025-03-31', ?)", (STAMP,))
+        c.execute("INSERT INTO events (center_id, rule, article, occurred_on, description, basis) VALUES (?,?,?,?,?,?)",
+                  ("SJZTIC-2020-001", "A28.RETIRE", "第二十八条", "2025-11-01", "晋升为河北省智能装备技术创新中心", ""))
+        c.execute("INSERT INTO dispositions VALUES (?,?,?,?,?,?)",
+                  ("SJZTIC-2020-001", 2026, "retire", json.dumps(["A28.RETIRE"]),
+                   json.dumps(["2025年11月1日，不再保留：晋升省级"], ensure_ascii=False), STAMP))
+    report = issue_letters(config, tmp_path / "out", kinds=["retire"])
+    (entry,) = report.letters
+    text = text_of(tmp_path / "out" / entry.file)
+    assert "河北智装科技有限公司在相同领域、相同研发方向的技术创新中心已于2025年11月1日被认定或晋升" in text
+    assert "不再保留：晋升省级" not in text

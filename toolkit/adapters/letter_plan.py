@@ -28,7 +28,7 @@ from typing import Any
 
 from toolkit.core.config import Config
 from toolkit.core.dates import format_zh
-from toolkit.core.disposition import EVENT_RULES, CenterState, format_total, report_due
+from toolkit.core.disposition import EVENT_RULES, CenterState, format_total, judged_since, report_due
 from toolkit.core.findings import rule_info
 from toolkit.core.titles import CITY, SUFFIX, balanced, name_parts
 from toolkit.core.values import clean_text
@@ -442,17 +442,30 @@ class _Planner:
             "articles_text": join_articles([i["article"] for i in items]), "effective_date": format_zh(effective),
         })
 
+    # the events tic decide judged in this cycle (core.disposition.event_in_cycle): in the cycle's year up to the
+    # reference date, or after the previous cycle's reference date
+    _IN_CYCLE = "((occurred_on BETWEEN ? AND ?) OR (occurred_on > ? AND occurred_on <= ?))"
+
+    def _cycle_window(self) -> tuple[str, str, str, str]:
+        previous = None
+        try:
+            row = self.conn.execute("SELECT reference_date FROM cycles WHERE cycle_year = ?", (self.year - 1,)).fetchone()
+            previous = date.fromisoformat(row[0]) if row is not None else None
+        except sqlite3.OperationalError:  # a ledger before v3 (no cycles): a year before, as decide took it
+            previous = None
+        since = judged_since(self.config, previous).isoformat()
+        end = self.config.reference_date.isoformat()
+        return date(self.year, 1, 1).isoformat(), end, since, end
+
     def _event_counts(self, center_id: str) -> dict[str, int]:
-        start, end = date(self.year, 1, 1).isoformat(), self.config.reference_date.isoformat()
         return {r[0]: r[1] for r in self.conn.execute(
-            "SELECT rule, count(*) FROM events WHERE center_id = ? AND occurred_on BETWEEN ? AND ? GROUP BY rule",
-            (center_id, start, end))}
+            f"SELECT rule, count(*) FROM events WHERE center_id = ? AND {self._IN_CYCLE} GROUP BY rule",
+            (center_id, *self._cycle_window()))}
 
     def retire(self, row: sqlite3.Row, d: sqlite3.Row) -> None:
-        start, end = date(self.year, 1, 1).isoformat(), self.config.reference_date.isoformat()
         events = self.conn.execute(
-            "SELECT * FROM events WHERE center_id = ? AND rule = 'A28.RETIRE' AND occurred_on BETWEEN ? AND ?"
-            " ORDER BY occurred_on, id", (row["center_id"], start, end)).fetchall()
+            f"SELECT * FROM events WHERE center_id = ? AND rule = 'A28.RETIRE' AND {self._IN_CYCLE}"
+            " ORDER BY occurred_on, id", (row["center_id"], *self._cycle_window())).fetchall()
         lead = clean_text(row["lead_name"])
         facts = []
         for ev in events:
