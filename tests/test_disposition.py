@@ -267,9 +267,11 @@ def test_several_revocation_reasons_in_one_decision_in_rule_order() -> None:
     ("status", "cycle", "approved", "listed"),
     [("运行", None, 2020, True), ("撤销", 2024, 2020, False), ("撤销", None, 2020, False),
      ("不再保留", 2025, 2020, False), ("撤销", 2026, 2020, True), ("运行", None, 2027, False),
-     ("运行", None, 2026, False)],
+     ("运行", None, 2026, False), ("撤销", 2028, 2020, True), ("不再保留", 2027, 2020, True)],
     ids=["running", "revoked-earlier", "revoked-unknown-cycle", "retired-earlier", "revoked-this-cycle",
-         "approved-later", "approved-this-year"],
+         "approved-later", "approved-this-year",
+         # decided again after a later cycle revoked it: it was running in this one (it was dropped from the list)
+         "revoked-by-a-later-cycle", "retired-by-a-later-cycle"],
 )
 def test_which_centers_are_listed(status: str, cycle: int | None, approved: int, listed: bool) -> None:
     center = CenterState(CID, NAME, status, cycle, approved)

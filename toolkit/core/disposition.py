@@ -187,7 +187,9 @@ def listed(center: CenterState, year: int) -> bool:
         return False
     if center.status == RUNNING:
         return True
-    return center.status_cycle == year
+    # revoked or not kept by this cycle, or by a later one (then it was running in this one: a cycle decided again
+    # after a later cycle lists the same centers with the same outcomes)
+    return center.status_cycle is not None and center.status_cycle >= year
 
 
 def _new_with_event(center: CenterState, events: Sequence[EventRecord], config: Config, since: date) -> bool:
