@@ -412,7 +412,7 @@ def reminder() -> str:
             "根据" + MEASURES + "第二十九条，技术创新中心实行年度报告制度，每年须上报年度报告，"
             "经归口管理部门审核后报市科学技术局备案。截至{{ as_of }}，我局尚未收到{{ center_name }}{{ report_year }}年度报告。"
         ),
-        body("请你单位于{{ deadline }}前将{{ report_year }}年度报告及相关统计报表经{{ district_bureau }}审核后报我局。"),
+        body("请你单位于{{ deadline_text }}将{{ report_year }}年度报告及相关统计报表经{{ district_bureau }}审核后报我局。"),
         body("根据《办法》第三十八条第（一）项，不能按时报送年度报告及相关统计报表的，撤销其技术创新中心资格。请你单位高度重视，按时报送。"),
         body("特此通知。"),
         signature(),

@@ -43,7 +43,7 @@ SAMPLE: dict[str, Any] = {
     "retire_fact": "依托单位的技术创新中心已被认定为省级技术创新中心", "end_date": "2026年3月5日",
     "subject_name": NAME, "change_field": "中心主任", "change_text": "由“张三”变更为“李四”",
     "old_value": "张三", "new_value": "李四",
-    "report_year": 2025, "deadline": "2026年3月31日", "as_of": "2026年3月5日",
+    "report_year": 2025, "deadline": "2026年3月31日", "deadline_text": "2026年3月31日前", "as_of": "2026年3月5日",
     "centers": [{"seq": 1, "district": "长安区", "name": NAME, "lead": LEAD},
                 {"seq": 2, "district": "新华区", "name": "石家庄市乙技术创新中心", "lead": "乙公司"}],
     "count": 2,

@@ -352,16 +352,24 @@ def test_the_evaluation_json_beside_the_config_is_found(cycle: Config, tmp_path:
     assert report.exit_status == 0 and len(report.new) == 1
 
 
-def test_reminders_only_before_the_deadline(tmp_path: Path) -> None:
+def test_reminders_up_to_the_deadline_day_never_after(tmp_path: Path) -> None:
+    """The default reference date (31 March) is the default deadline: no reminder was ever issued with the default
+    settings; on the deadline day the report is still on time, and the reminder says 今日."""
     before = make_config(tmp_path, reference=date(2026, 3, 30))
     build_ledger(before)
     with open_ledger(before, command="test", write=False) as led:
         assert [p.center_id for p in plan_letters(led.conn, before, ["reminder"]).letters] == ["SJZTIC-2020-001"]
         on_deadline = make_config(tmp_path, reference=date(2026, 3, 31))
-        assert plan_letters(led.conn, on_deadline, ["reminder"]).letters == []
+        assert [p.center_id for p in plan_letters(led.conn, on_deadline, ["reminder"]).letters] == ["SJZTIC-2020-001"]
+        after = make_config(tmp_path, reference=date(2026, 4, 1))
+        assert plan_letters(led.conn, after, ["reminder"]).letters == []
     report = issue_letters(before, tmp_path / "out", kinds=["reminder"])
     text = text_of(tmp_path / "out" / report.letters[0].file)
     assert "请你单位于2026年3月31日前将2025年度报告" in text and "第三十八条第（一）项" in text
+    report = issue_letters(on_deadline, tmp_path / "out2", kinds=["reminder", "approval"], reissue=True)
+    (entry,) = [e for e in report.letters if e.kind == "reminder"]
+    text = text_of(tmp_path / "out2" / entry.file)
+    assert "截至2026年3月31日，我局尚未收到" in text and "请你单位于今日（2026年3月31日）内将2025年度报告" in text
 
 
 def test_revocation_from_the_real_decision_with_several_events(tmp_path: Path) -> None:

@@ -65,7 +65,7 @@ LETTER_FIELDS: dict[str, frozenset[str]] = {
     "retire": COMMON_FIELDS | CENTER_FIELDS | {"retire_fact", "end_date"},
     "change": COMMON_FIELDS | CENTER_FIELDS
     | {"subject_name", "change_field", "change_text", "old_value", "new_value", "effective_date"},
-    "reminder": COMMON_FIELDS | CENTER_FIELDS | {"report_year", "deadline", "as_of"},
+    "reminder": COMMON_FIELDS | CENTER_FIELDS | {"report_year", "deadline", "deadline_text", "as_of"},
 }
 # the loop rows of the list fields (documented for template authors)
 ROW_FIELDS = {"centers": ("seq", "district", "name", "lead"), "reasons": ("number", "fact", "article", "title", "rule")}
@@ -513,8 +513,12 @@ class _Planner:
     def reminders(self) -> None:
         report_year = self.year - 1
         deadline = self.config.annual.deadline(report_year)
-        if not self.config.reference_date < deadline:
+        if self.config.reference_date > deadline:  # past it: a report not received is Art. 38(一), not a reminder
             return
+        # on the deadline day itself (the default reference date, 31 March, is the default deadline) the report is
+        # still on time if sent that day: the reminder says so
+        on_the_day = self.config.reference_date == deadline
+        deadline_text = f"今日（{format_zh(deadline)}）内" if on_the_day else f"{format_zh(deadline)}前"
         rows = self.conn.execute(
             "SELECT c.* FROM centers c LEFT JOIN annual_reports a ON a.center_id = c.center_id AND a.year = ?"
             " WHERE c.status = '运行' AND (a.center_id IS NULL OR a.submitted_on IS NULL) ORDER BY c.center_id",
@@ -526,7 +530,7 @@ class _Planner:
                 continue
             self.add("reminder", row, {
                 **self.center_context(row), "report_year": report_year, "deadline": format_zh(deadline),
-                "as_of": format_zh(self.config.reference_date),
+                "deadline_text": deadline_text, "as_of": format_zh(self.config.reference_date),
             })
 
 
