@@ -311,3 +311,39 @@ def test_other_files_in_the_inbox_are_named_not_silently_skipped(tmp_path, confi
 
     with pytest.raises(TicError, match="是一个文件而不是文件夹"):
         collect_folder(target, config, tmp_path / "x.xlsx")
+
+
+def test_submit_and_ledger_export_never_overwrite_a_workbook_the_clerk_made(tmp_path, config, config_file):  # type: ignore[no-untyped-def]
+    """tic submit replaced any workbook at its output name; tic ledger export -o replaced the clerk's own 中心台账
+    (same sheets) and said it had replaced an earlier export."""
+    import pytest
+    from openpyxl import Workbook
+
+    from toolkit.resources import samples_dir
+
+    out = tmp_path / "out"
+    out.mkdir()
+    mine = out / "长安区-2026-申报汇总.xlsx"
+    wb = Workbook()
+    wb.active["A1"] = "区县自己的表"
+    wb.save(mine)
+    before = mine.read_bytes()
+    source = write_intake(tmp_path / "申报.xlsx", [good_row()])
+    with pytest.raises(TicError, match="不是 tic submit 生成的报送文件"):
+        submit_file(source, "长安区", config, out)
+    assert mine.read_bytes() == before
+    mine.unlink()
+    submit_file(source, "长安区", config, out)
+    assert submit_file(source, "长安区", config, out).status == 0  # its own earlier submission is replaced
+
+    own = tmp_path / "中心台账.xlsx"
+    shutil.copyfile(samples_dir() / "中心台账.xlsx", own)
+    runner = CliRunner()
+    assert runner.invoke(cli, ["ledger", "import", str(own), "--config", str(config_file)]).exit_code == 0
+    kept = own.read_bytes()
+    refused = runner.invoke(cli, ["ledger", "export", "-o", str(own), "--config", str(config_file)])
+    assert refused.exit_code == 2 and "为免覆盖" in refused.output and own.read_bytes() == kept
+    target = tmp_path / "导出.xlsx"
+    assert runner.invoke(cli, ["ledger", "export", "-o", str(target), "--config", str(config_file)]).exit_code == 0
+    again = runner.invoke(cli, ["ledger", "export", "-o", str(target), "--config", str(config_file)])
+    assert again.exit_code == 0 and "替换了此前导出的文件" in again.output

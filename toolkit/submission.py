@@ -18,7 +18,7 @@ from toolkit.adapters.atomic import write_with
 from toolkit.adapters.blank import stamp_template
 from toolkit.adapters.safety import is_lock_file, open_workbook
 from toolkit.adapters.schema_check import field_specs
-from toolkit.adapters.stamp import Stamp, data_hash, read_stamp, row_hash, write_stamp
+from toolkit.adapters.stamp import STAMP_SHEET, Stamp, data_hash, read_stamp, row_hash, write_stamp
 from toolkit.adapters.xlstyle import fit_row_height, literal, print_wide
 from toolkit.core.config import Config
 from toolkit.core.findings import Finding, Severity, Verdict
@@ -85,6 +85,15 @@ def _ledger_names(config: Config, problems: list[str] | None = None) -> frozense
     return names
 
 
+def _sheets_of(path: Path) -> set[str]:
+    from toolkit.adapters.safety import sheet_xml_members
+
+    try:
+        return set(sheet_xml_members(path))
+    except InputFileError:
+        return set()
+
+
 def submit_file(path: Path | str, district: str, config: Config, out_dir: Path | str,
                 allow_errors: bool = False) -> SubmitResult:
     """Validate like ``tic validate``, then write the stamped submission workbook into ``out_dir``."""
@@ -97,6 +106,9 @@ def submit_file(path: Path | str, district: str, config: Config, out_dir: Path |
         raise TicError(f"报送文件将写入“{target}”，它就是要报送的原文件，为免覆盖原文件未做任何处理；"
                        "请用 --out 指定另一个文件夹（如 01-区县报送）。")
     problems: list[str] = []
+    if target.exists() and STAMP_SHEET not in _sheets_of(target):  # a workbook of the clerk's, not a submission
+        raise TicError(f"“{target}”已存在，且不是 tic submit 生成的报送文件，为免覆盖未做任何处理；"
+                       "请用 --out 指定另一个文件夹，或先把该文件移走。")
     report = validate_file(path, config, existing_names=_ledger_names(config, problems))
     for line in problems:
         report.file_findings.append(Finding.of("A10.7.NAME", line, severity="warning"))

@@ -70,6 +70,7 @@ from toolkit.core.values import (
 from toolkit.errors import InputFileError
 
 LEDGER_TEMPLATE_VERSION = "ledger-1"
+EXPORT_MARK = "TIC_EXPORT"  # a defined name of a workbook tic ledger export wrote (a clerk's 中心台账 has the same sheets)
 ANNUAL_TEMPLATE_VERSION = "annual-1"
 ANNUAL_SHEET = "年度报告汇总"
 CHECK_SUFFIX = "年报核查"
@@ -939,6 +940,7 @@ def export_ledger_workbook(config: Config, path: Path | str, *, ledger_path: Pat
         counts[key] = len(rows)
     _ledger_validations(sheets, lists, max(2000, max(counts.values(), default=0) + 200))
     _notes(wb)
+    wb.defined_names[EXPORT_MARK] = DefinedName(EXPORT_MARK, attr_text='"ledger-export"')
     defuse_formulas(wb)  # ledger values are data: text starting with '=' stays text
     write_with(path, wb.save)
     return counts

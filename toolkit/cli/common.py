@@ -85,9 +85,10 @@ def require_xlsx_name(path: Path) -> None:
                        f"请改用“{path.stem}.xlsx”这样的文件名。")
 
 
-def refuse_foreign_workbook(path: Path, sheets: set[str], what: str) -> bool:
-    """An existing ``path`` that is not a workbook this command wrote (it lacks the ``sheets``) is never
-    overwritten: one sentence instead. True when an earlier output of the command is there (replaced)."""
+def refuse_foreign_workbook(path: Path, sheets: set[str], what: str, mark: str | None = None) -> bool:
+    """An existing ``path`` that is not a workbook this command wrote (it lacks the ``sheets``, or the defined
+    name ``mark`` when the clerk's own workbooks have the same sheets) is never overwritten: one sentence
+    instead. True when an earlier output of the command is there (replaced)."""
     require_xlsx_name(path)
     if not path.exists():
         return False
@@ -98,9 +99,23 @@ def refuse_foreign_workbook(path: Path, sheets: set[str], what: str) -> bool:
         names = set(sheet_xml_members(path))
     except InputFileError:
         names = set()
+    if mark is not None and sheets <= names and not _has_defined_name(path, mark):
+        names = set()
     if not sheets <= names:
         raise TicError(f"“{path}”已存在，且不是{what}，为免覆盖未做任何处理；请换一个文件名或文件夹。")
     return True
+
+
+def _has_defined_name(path: Path, name: str) -> bool:
+    import re
+    import zipfile
+
+    try:
+        with zipfile.ZipFile(path) as zf:
+            xml = zf.read("xl/workbook.xml")[: 1 << 20]
+    except (OSError, KeyError, zipfile.BadZipFile):
+        return False
+    return re.search(rb'<(?:\w+:)?definedName\b[^>]*\bname="' + re.escape(name.encode()) + rb'"', xml) is not None
 
 
 def check_json_dest(dest: str | None) -> None:
