@@ -23,7 +23,7 @@ from toolkit.errors import OutputError
 
 
 @click.command("annual")
-@click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path, readable=False))  # each file says itself
 @config_option
 @json_option
 @quiet_option

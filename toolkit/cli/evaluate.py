@@ -72,7 +72,7 @@ def _record(config: Config, result: EvaluationResult, path: Path) -> str:
 
 
 @click.command("evaluate")
-@click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path, readable=False))  # each file says itself
 @config_option
 @json_option
 @quiet_option

@@ -22,7 +22,7 @@ from toolkit.intake import annotate_report, terminal_lines, validate_file, write
 
 
 @click.command("validate")
-@click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path, readable=False))  # each file says itself
 @config_option
 @json_option
 @quiet_option
