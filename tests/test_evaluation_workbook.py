@@ -319,3 +319,22 @@ def test_speed_500_centers_end_to_end(tmp_path: Path) -> None:
     elapsed = time.perf_counter() - start
     assert result.summary()["graded"] == 500 and results_path(src, tmp_path).is_file()
     assert elapsed < 10.0, f"{elapsed:.2f}s"
+
+
+def test_the_blank_notes_state_the_configured_maxima_and_grade_lines(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """The notes said 合计100分 and 85/60 whatever the cycle's configuration graded with."""
+    from datetime import date
+
+    from openpyxl import load_workbook
+
+    from toolkit.adapters.evaluation_workbook import write_evaluation_template
+    from toolkit.core.config import config_from_dict
+
+    config = config_from_dict({"cycle": {"year": 2026, "reference_date": date(2026, 3, 31)},
+                               "evaluation": {"dimensions": {"组织管理": 20, "研发条件": 20, "研发产出": 30,
+                                                             "转化应用": 20, "开放协作": 30},
+                                              "excellent": 90, "passing": 65, "aggregation": "trimmed"}})
+    wb = load_workbook(write_evaluation_template(tmp_path / "打分表.xlsx", config))
+    text = "\n".join(str(c.value) for row in wb["填表说明"].iter_rows() for c in row if c.value)
+    assert "合计120分" in text and "总分≥90分为优秀，65分≤总分<90分为合格，<65分为不合格" in text
+    assert "去掉一个最高分和一个最低分" in text and "100分" not in text and "85" not in text

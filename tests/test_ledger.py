@@ -984,3 +984,34 @@ def test_importing_the_ledger_workbook_again_never_undoes_an_approved_change(tmp
     assert (now["director"], now["name"], now["rd_direction"]) == ("李新任", name, "新的研发方向")
     (f,) = [f for f in again.findings if cid in f.message and "第三十条" in f.message]
     assert f.severity.value == "warning" and f"“{director}”未导入" in f.message and f.cell == f"K{row}"
+
+
+def test_a_total_above_100_is_imported_when_the_configured_maxima_allow_it(tmp_path: Path) -> None:
+    """The dimensions' maxima are configurable (Art. 34): a 总分 of 110 of 120 was rejected, and its grade with it."""
+    from toolkit.adapters.ledger_workbook import write_ledger_template
+
+    def workbook(path: Path) -> Path:
+        write_ledger_template(path)
+        wb = load_workbook(path)
+        values = {"中心": {"中心编号": "SJZTIC-2020-001", "中心名称": "石家庄市智能装备技术创新中心",
+                           "依托单位名称": "河北智装科技有限公司", "认定年份": 2020, "状态": "运行"},
+                  "评估记录": {"中心编号": "SJZTIC-2020-001", "评估年度": 2025, "参评状态": "参评", "等级": "优秀",
+                               "总分": 110}}
+        for sheet, row in values.items():
+            ws = wb[sheet]
+            heads = {str(c.value).lstrip("*"): c.column for c in ws[1] if c.value}
+            for header, v in row.items():
+                col = next(c for h, c in heads.items() if h.startswith(header))
+                ws.cell(row=2, column=col, value=v)
+        wb.save(path)
+        return path
+
+    wide = cfg(tmp_path, evaluation={"dimensions": {"组织管理": 20, "研发条件": 20, "研发产出": 30, "转化应用": 20,
+                                                    "开放协作": 30}})
+    result = import_ledger_workbook(wide, workbook(tmp_path / "台账.xlsx"))
+    assert result.counts["evaluations"]["new"] == 1, result.findings
+    narrow = cfg(tmp_path / "b")
+    (tmp_path / "b").mkdir()
+    rejected = import_ledger_workbook(narrow, workbook(tmp_path / "b" / "台账.xlsx"))
+    assert rejected.counts["evaluations"]["new"] == 0
+    assert any("应为0至100之间的分数" in f.message for f in rejected.findings)

@@ -34,7 +34,7 @@ from toolkit.adapters.atomic import write_with
 from toolkit.adapters.safety import open_workbook
 from toolkit.adapters.table import Column, Table, read_table
 from toolkit.adapters.xlstyle import FastStyle, defuse_formulas, fit_row_height, wrapped_lines
-from toolkit.core.config import DEFAULT_DIMENSIONS, Config
+from toolkit.core.config import DEFAULT_DIMENSIONS, Config, EvaluationConfig
 from toolkit.core.evaluation import (
     CATEGORIES,
     GRADES,
@@ -208,7 +208,8 @@ def _prompt_dv(title: str, prompt: str) -> DataValidation:
 def write_evaluation_template(path: Path, config: Config | None = None) -> Path:
     """Write the blank 绩效评估打分表 to ``path`` (atomically) and return ``path``."""
     dims = dict(config.evaluation.dimensions) if config else dict(DEFAULT_DIMENSIONS)
-    min_experts = config.evaluation.min_experts if config else 5
+    settings = config.evaluation if config else EvaluationConfig()
+    min_experts = settings.min_experts
     year = config.year if config else 2026
     wb = Workbook()
 
@@ -317,13 +318,17 @@ def write_evaluation_template(path: Path, config: Config | None = None) -> Path:
         ("中心人员", "各中心人员（主任、骨干等），用于第三十三条回避核验。"),
         ("专家名单", "全部评估专家；专家编号在专家打分表中引用。"),
         ("专家打分", "每位专家对每个中心一行。各维度满分："
-                 + "、".join(f"{d}{m}分" for d, m in dims.items()) + "，合计100分。"),
+                 + "、".join(f"{d}{m}分" for d, m in dims.items()) + f"，合计{sum(dims.values())}分。"),
         ("回避", "专家为参评中心人员、依托单位或共建单位人员，或本人申请回避、在利益关系申报表中申报的，"
                "其评分自动剔除；工具会列出每一项回避及其匹配方式（统一社会信用代码、证件号码、规范化名称或姓名+单位），"
                "发现应回避而未申报的会提示核实。"),
         ("有效专家", f"每个中心剔除回避后的有效专家不少于{min_experts}人，否则不定级，需补充评审。"),
-        ("计分与等级", "各维度取有效专家平均分，总分为各维度平均分之和（或按配置去掉一个最高分和一个最低分）；"
-                    "精确计算，总分≥85分为优秀，60分≤总分<85分为合格，<60分为不合格（按配置）。"),
+        ("计分与等级", "各维度取有效专家"
+                    + ("去掉一个最高分和一个最低分后的平均分" if settings.aggregation == "trimmed" else "平均分")
+                    + f"，总分为各维度平均分之和；精确计算，总分≥{settings.excellent:g}分为优秀，"
+                    f"{settings.passing:g}分≤总分<{settings.excellent:g}分为合格，<{settings.passing:g}分为不合格"
+                    + (f"；优秀不超过定级中心的{settings.excellent_quota:.0%}（按排名）"
+                       if settings.excellent_quota else "") + "（第三十五条，按本周期配置）。"),
         ("检查", "填好后运行 tic evaluate 文件名 --out 结果文件夹，生成“评估结果”工作簿；原文件不会被修改。"),
     ]
     for r, (k, v) in enumerate(lines, start=3):

@@ -342,18 +342,18 @@ class _RowReader:
             return None
 
 
-def _total(raw: object) -> str:
-    """A 总分 as text ("87.7"), when it is a score from 0 to 100 ("abc" or 870 is not: it was imported and then
-    left out of ledger show and the letters)."""
+def _total(raw: object, top: int = 100) -> str:
+    """A 总分 as text ("87.7"), when it is a score from 0 to ``top`` ("abc" or 870 is not: it was imported and then
+    left out of ledger show and the letters); ``top``: 100, or the configured maxima's sum when larger."""
     text = clean_text(raw)
     if re.fullmatch(r"\d+/\d+", text):  # an exact total as the ledger keeps it (its own export: "437/5")
         exact = Fraction(text)
-        if not 0 <= exact <= 100:
-            raise ValueProblem("应为0至100之间的分数")
+        if not 0 <= exact <= top:
+            raise ValueProblem(f"应为0至{top}之间的分数")
         return text
     value = parse_score(raw)
-    if not 0 <= value <= 100:
-        raise ValueProblem("应为0至100之间的分数")
+    if not 0 <= value <= top:
+        raise ValueProblem(f"应为0至{top}之间的分数")
     return format(value.normalize(), "f")
 
 
@@ -471,7 +471,8 @@ def _drop_duplicates(out: dict[Any, Any], seen: dict[Any, list[RawRow]], table: 
             out.pop(key, None)
 
 
-def _parse_evaluations(table: Table, findings: list[Finding]) -> dict[tuple[str, int], tuple[dict[str, Any], RawRow]]:
+def _parse_evaluations(table: Table, findings: list[Finding], top: int = 100
+                       ) -> dict[tuple[str, int], tuple[dict[str, Any], RawRow]]:
     out: dict[tuple[str, int], tuple[dict[str, Any], RawRow]] = {}
     seen: dict[tuple[str, int], list[RawRow]] = defaultdict(list)
     for row in table.rows:
@@ -481,7 +482,7 @@ def _parse_evaluations(table: Table, findings: list[Finding]) -> dict[tuple[str,
         status = r.get("status", lambda v: parse_choice(v, EVAL_STATUSES, {"无故未参评": "未参评", "未参加": "未参评"}), True)
         grade = r.get("grade", lambda v: parse_choice(v, GRADES))
         reeval = r.get("reeval", parse_bool)
-        total = r.get("total", _total) if "total" in table.columns else None
+        total = r.get("total", functools.partial(_total, top=top)) if "total" in table.columns else None
         if status == "视同合格":
             if grade not in (None, "合格"):
                 r.add("DATA.TYPE", f"参评状态为视同合格，等级应为合格，实为{grade}，该行未导入", "grade")
@@ -565,7 +566,8 @@ def import_ledger_workbook(config: Config, path: Path | str, *, ledger_path: Pat
     sheet_findings: list[Finding] = []
     centers = _parse_centers(tables["centers"], sheet_findings)
     _check_center_ids_and_names(centers, tables["centers"], config, sheet_findings)
-    evals = _parse_evaluations(tables["evaluations"], sheet_findings) if "evaluations" in tables else {}
+    top = max(100, sum(config.evaluation.dimensions.values()))  # the maxima are configurable (Art. 34)
+    evals = _parse_evaluations(tables["evaluations"], sheet_findings, top) if "evaluations" in tables else {}
     events = _parse_events(tables["events"], sheet_findings) if "events" in tables else []
     reports = _parse_reports(tables["reports"], sheet_findings) if "reports" in tables else {}
     counts = {k: {"new": 0, "updated": 0, "unchanged": 0, "rejected": 0} for k in tables}
