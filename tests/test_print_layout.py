@@ -190,3 +190,26 @@ def test_the_blanks_keep_every_code_column_as_text_and_let_a_credit_per_co_build
     annual = load_workbook(write_annual_template(tmp_path / "年报.xlsx"))["年度报告汇总"]
     (noted,) = [c for c in annual[2] if c.comment is not None]
     assert noted.value == "报送日期" and "前报送" in noted.comment.text
+
+
+def test_the_blank_prompts_state_the_thresholds_the_validation_checks(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """The prompts were literal text beside the schema's thresholds (a changed threshold or the configured number of
+    patents left the blank saying the old one); they are filled from the schema with the cycle's config."""
+    from datetime import date
+
+    from openpyxl import load_workbook
+
+    from toolkit.adapters.blank import rule_limits
+    from toolkit.adapters.schema_check import form_schema
+    from toolkit.core.config import config_from_dict
+
+    config = config_from_dict({"cycle": {"year": 2026, "reference_date": date(2026, 3, 31)},
+                               "intake": {"min_ip": 3}})
+    limits = rule_limits(form_schema("intake", config))
+    assert limits["A10.3.IP"] == 3 and limits["A10.2.SALES"] == 2000 and limits["A16.DIRECTOR-AGE"] == 60
+    wb = load_workbook(write_intake_template(tmp_path / "申报.xlsx", config))
+    notes = {r[0]: r[1] for r in wb["填表说明"].iter_rows(values_only=True) if r[0]}
+    assert "不少于3件" in notes["自主知识产权数"] and "2000万元以上" in notes["上年度销售收入"]
+    assert not any("{" in str(v) for v in notes.values())
+    prompts = [dv.prompt for dv in wb["申报汇总"].data_validations.dataValidation if dv.prompt]
+    assert any("不少于15人" in p for p in prompts) and not any("{" in p for p in prompts)

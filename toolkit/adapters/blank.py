@@ -7,7 +7,11 @@ The template version is stamped as the defined name ``TIC_TEMPLATE``.
 
 from __future__ import annotations
 
+import re
+from dataclasses import replace
+from datetime import date
 from pathlib import Path
+from typing import Any
 
 from openpyxl import Workbook
 from openpyxl.comments import Comment
@@ -17,9 +21,9 @@ from openpyxl.workbook.defined_name import DefinedName
 from openpyxl.worksheet.datavalidation import DataValidation
 
 from toolkit.adapters.atomic import write_with
-from toolkit.adapters.schema_check import field_specs
+from toolkit.adapters.schema_check import field_specs, form_schema
 from toolkit.adapters.xlstyle import print_wide
-from toolkit.core.config import DEFAULT_KEY_FIELDS, Config
+from toolkit.core.config import DEFAULT_KEY_FIELDS, Config, config_from_dict
 from toolkit.core.divisions import Divisions
 from toolkit.core.intake import FieldSpec
 from toolkit.resources import load_schema
@@ -55,6 +59,37 @@ def _list_validation(ws, lists, name: str, values: list[str], col: str, first: i
     ws.add_data_validation(dv)
 
 
+_LIMIT = re.compile(r"\{([A-Z0-9][A-Z0-9.\-]*)\}")
+
+
+def rule_limits(schema: Any) -> dict[str, float]:
+    """Each rule's threshold in a form's schema (the cycle's config values in place): A10.2.SALES → 2000."""
+    found: dict[str, float] = {}
+
+    def walk(node: Any) -> None:
+        if isinstance(node, dict):
+            if "x-rule" in node:
+                for key in ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum"):
+                    if isinstance(node.get(key), int | float):
+                        found.setdefault(node["x-rule"], node[key])
+            for v in node.values():
+                walk(v)
+        elif isinstance(node, list):
+            for v in node:
+                walk(v)
+
+    walk(schema)
+    return found
+
+
+def prompt_text(prompt: str | None, limits: dict[str, float]) -> str | None:
+    """A field's prompt with each ``{RULE-ID}`` replaced by that rule's threshold: the blank says what the
+    validation checks (one source of truth, the schema and the cycle's config)."""
+    if prompt is None:
+        return None
+    return _LIMIT.sub(lambda m: f"{limits[m.group(1)]:g}", prompt)
+
+
 def write_intake_template(path: Path, config: Config | None = None) -> Path:
     """Write the blank 申报汇总表 to ``path`` (atomically)."""
     schema = load_schema("intake")
@@ -63,6 +98,9 @@ def write_intake_template(path: Path, config: Config | None = None) -> Path:
     year = config.year if config else 2026
     key_fields = list(config.key_fields if config else DEFAULT_KEY_FIELDS)
     divisions = Divisions.from_data(load_schema("divisions"), config.intake.extra_divisions if config else None)
+    limits = rule_limits(form_schema("intake", config or config_from_dict({"cycle": {
+        "year": year, "reference_date": date(year, 3, 31)}})))
+    specs = [replace(s, prompt=prompt_text(s.prompt, limits)) for s in specs]
 
     wb = Workbook()
     ws = wb.active
@@ -139,7 +177,8 @@ def write_intake_template(path: Path, config: Config | None = None) -> Path:
         ("必填项", "表头带 * 的列必须填写；企业依托单位还须填写研发机构、上年度销售收入、科技经费投入；"
                  "有共建单位的须填写共建单位信用代码、共建协议、四项占比和共建单位信用记录；"
                  "非企业依托单位须填写市内共建企业数。"),
-        ("金额", "金额单位为万元；如按元填写，校验时会换算并提示。"),
+        ("金额", "金额单位为万元。表头或数字后写明“元”“亿元”的，校验时换算为万元并提示；数字明显像按元填写的，"
+               "提示核实单位。"),
         ("日期", "日期请按 2021-03-05 填写，也可使用 Excel 日期。"),
         ("多个共建单位", "用“；”分隔，名称与统一社会信用代码一一对应。"),
         ("重点领域", "本年度重点领域：" + "、".join(key_fields) + "。"),
