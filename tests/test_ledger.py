@@ -1015,3 +1015,17 @@ def test_a_total_above_100_is_imported_when_the_configured_maxima_allow_it(tmp_p
     rejected = import_ledger_workbook(narrow, workbook(tmp_path / "b" / "台账.xlsx"))
     assert rejected.counts["evaluations"]["new"] == 0
     assert any("应为0至100之间的分数" in f.message for f in rejected.findings)
+
+
+def test_decide_says_when_the_cycle_has_no_evaluation_results_in_the_ledger(tmp_path: Path) -> None:
+    """tic evaluate without --record (as the README showed it) left the grades out of the ledger: tic decide gave
+    no reward and no rectification and said nothing."""
+    config = cfg(tmp_path)
+    with open_ledger(config, command="t") as led:
+        add_center(led, "SJZTIC-2020-001")
+    text = "\n".join(decide_cycle(config).summary_lines())
+    assert "台账中没有2026年度的绩效评估结果" in text and "--record" in text
+    with open_ledger(config, command="t") as led:
+        led.conn.execute("INSERT INTO evaluations (center_id, year, status, grade, total, source, recorded_at)"
+                         " VALUES ('SJZTIC-2020-001', 2026, '参评', '优秀', '90', 't', 't')")
+    assert "绩效评估结果" not in "\n".join(decide_cycle(config).summary_lines())

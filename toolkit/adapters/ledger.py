@@ -852,6 +852,7 @@ class DispositionReport:
     unchanged: int = 0
     since: date | None = None  # events and report deadlines after this day count (the previous cycle's reference)
     since_recorded: bool = False  # the previous cycle's reference date as the ledger recorded it (else a year back)
+    evaluated: bool = True  # the ledger holds evaluation results of this cycle's year
 
     def counts(self) -> dict[str, int]:
         out = {o: 0 for o in ("revoke", "retire", "rectify", "reward", "none")}
@@ -894,6 +895,9 @@ class DispositionReport:
                 lines.append(f"      （另适用{articles_text(d.other_rules)}，按“撤销＞不再保留＞整改＞奖励”的顺序不再另行处理）")
         for conflict in self.conflicts:
             lines.append("注意：" + conflict.sentence())
+        if not self.evaluated:
+            lines.append(f"注意：台账中没有{self.year}年度的绩效评估结果，本次处置未涉及评估等级（第三十六至三十八条）；"
+                         f"如本年度进行了评估，请先运行 tic evaluate 打分表.xlsx --record 登记后再运行 tic decide。")
         if self.changes:
             lines.append(f"本次写入台账{len(self.changes)}项变化：")
             lines.extend(f"  {x}" for x in self.changes)
@@ -1000,8 +1004,9 @@ def decide_cycle(config: Config, *, ledger_path: Path | None = None) -> Disposit
                 changes.append(f"{d.center_id}：本周期原定“{OUTCOME_ZH[old_d.outcome]}”已不再成立，状态恢复为“运行”")
                 audits.append(("状态变更", f"{d.center_id}：{center.status}→运行（{year}年度处置重新计算）"))
         led.audit_many(audits or [("处置计算", f"{year}年度：{len(result)}个中心，无变化")])
+        evaluated = led.conn.execute("SELECT 1 FROM evaluations WHERE year = ? LIMIT 1", (year,)).fetchone() is not None
         return DispositionReport(year, config.reference_date, result, conflicts, changes, unchanged,
-                                 judged_since(config, previous_reference), previous_reference is not None)
+                                 judged_since(config, previous_reference), previous_reference is not None, evaluated)
 
 
 # ------------------------------------------------------------------- timeline

@@ -189,9 +189,12 @@ def config_from_dict(data: dict[str, Any], base_dir: Path | None = None, source:
     lpath = _take(sec, "ledger", "path", str, None)
     id_format = _take(sec, "ledger", "id_format", str, "SJZTIC-{year}-{seq:03d}")
     try:
-        id_format.format(year=2026, seq=1)
-    except (KeyError, ValueError, IndexError):
+        distinct = id_format.format(year=2026, seq=1) != id_format.format(year=2026, seq=2)
+    except (KeyError, ValueError, IndexError, TypeError):
         raise ConfigError(f"配置项 ledger.id_format 的值 {id_format!r} 无效，只能使用 {{year}} 和 {{seq}}。") from None
+    if not distinct:  # every new center would get the same number: registering could never find a free one
+        raise ConfigError(f"配置项 ledger.id_format 的值 {id_format!r} 中没有序号 {{seq}}，每个中心的编号都会相同；"
+                          "请写成如 \"SJZTIC-{year}-{seq:03d}\" 的格式。")
     ledger = LedgerConfig(
         path=Path(lpath) if lpath else None,
         backups=_positive(sec, "ledger", "backups", 5, allow_zero=True),
@@ -200,13 +203,22 @@ def config_from_dict(data: dict[str, Any], base_dir: Path | None = None, source:
 
     sec = _section(data, "letters")
     copy_to = _take(sec, "letters", "copy_to", list, [])
+    if not all(isinstance(c, str) and c.strip() for c in copy_to):
+        raise ConfigError("配置项 letters.copy_to 的每一项都应为单位名称（用英文双引号括起来，如 [\"市财政局\"]）。")
+    prefix = _take(sec, "letters", "prefix", str, "石科字").strip()
+    if not prefix or any(ch in prefix for ch in "〔〕[]()（）0123456789"):
+        raise ConfigError(f"配置项 letters.prefix 的值 {prefix!r} 应为发文机关代字（如 \"石科字\"），"
+                          "年份〔2026〕和序号由工具自动加上。")
+    issuer = _take(sec, "letters", "issuer", str, "石家庄市科学技术局").strip()
+    if not issuer:
+        raise ConfigError("配置项 letters.issuer（发文机关名称，如 \"石家庄市科学技术局\"）不能为空。")
     letters = LettersConfig(
-        prefix=_take(sec, "letters", "prefix", str, "石科字"),
-        issuer=_take(sec, "letters", "issuer", str, "石家庄市科学技术局"),
+        prefix=prefix,
+        issuer=issuer,
         rectification_plan_days=_positive(sec, "letters", "rectification_plan_days", 30),
         revocation_effective_days=_positive(sec, "letters", "revocation_effective_days", 0, allow_zero=True),
         letter_date=_take(sec, "letters", "letter_date", date, None),
-        copy_to=tuple(str(c) for c in copy_to),
+        copy_to=tuple(c.strip() for c in copy_to),
     )
     return Config(
         year=year,

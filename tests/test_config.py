@@ -1,0 +1,37 @@
+"""The cycle's configuration: a value that would make a command hang or a letter malformed is refused by name."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+import pytest
+
+from toolkit.core.config import config_from_dict
+from toolkit.errors import ConfigError
+
+
+def make(**sections: Any):  # type: ignore[no-untyped-def]
+    return config_from_dict({"cycle": {"year": 2026, "reference_date": date(2026, 3, 31)}, **sections})
+
+
+@pytest.mark.parametrize(("sections", "named"), [
+    # no {seq}: every new center got the same number, and registering looked for a free one for ever
+    ({"ledger": {"id_format": "SJZTIC-2026"}}, "ledger.id_format"),
+    ({"ledger": {"id_format": "SJZTIC-{year}"}}, "ledger.id_format"),
+    ({"ledger": {"id_format": "SJZTIC-{yaer}-{seq}"}}, "ledger.id_format"),
+    # the number would read 石科字〔2026〕〔2026〕1号, a letter headed "文件" with no issuer, 抄送 "市财政局，3"
+    ({"letters": {"prefix": "石科字〔2026〕"}}, "letters.prefix"),
+    ({"letters": {"prefix": " "}}, "letters.prefix"),
+    ({"letters": {"issuer": ""}}, "letters.issuer"),
+    ({"letters": {"copy_to": ["市财政局", 3]}}, "letters.copy_to"),
+])
+def test_a_value_that_breaks_a_command_or_a_letter_is_refused_by_name(sections: dict[str, Any], named: str) -> None:
+    with pytest.raises(ConfigError, match=named.replace(".", r"\.")):
+        make(**sections)
+
+
+def test_the_defaults_and_good_values_are_taken() -> None:
+    config = make(ledger={"id_format": "SJZ-{seq:04d}-{year}"}, letters={"prefix": " 石科字 ", "copy_to": ["市财政局"]})
+    assert config.ledger.id_format.format(year=2026, seq=7) == "SJZ-0007-2026"
+    assert (config.letters.prefix, config.letters.copy_to) == ("石科字", ("市财政局",))
