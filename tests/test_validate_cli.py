@@ -293,3 +293,25 @@ def test_json_on_stdout_is_utf8_whatever_the_console_code_page(tmp_path, config_
                                "--json", "-", "--out", str(tmp_path / "out"), *extra], capture_output=True, env=env)
         assert done.returncode == 0, done.stderr.decode("gbk", "replace")
         assert json.loads(done.stdout.decode("utf-8"))["rows"][0]["center_name"] == name
+
+
+def test_a_console_that_goes_away_never_stops_the_work(tmp_path, config_file, intake_file):
+    """tic validate … | head -1: the first lines printed, head exits, the next print broke the pipe and the command
+    stopped before writing its copies (2 runs in 3), exit 1 and no word."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    rows = [good_row(seq=i, center_name=f"石家庄市第{i}技术创新中心", sales=10) for i in range(1, 40)]
+    files = [intake_file(rows, name=f"区{i}.xlsx") for i in range(3)]
+    out = tmp_path / "副本"
+    proc = subprocess.Popen([sys.executable, "-m", "toolkit", "validate", *map(str, files), "--out", str(out),
+                             "--config", str(config_file)], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            cwd=Path(__file__).resolve().parents[1])
+    assert proc.stdout is not None
+    proc.stdout.readline()
+    proc.stdout.close()  # as head does after its line
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode == 1, err.decode()  # the files' findings, not a broken pipe
+    assert sorted(p.name for p in out.glob("*.xlsx")) == [f"区{i}.校验结果.xlsx" for i in range(3)]
+    assert b"Traceback" not in err and b"BrokenPipe" not in err

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import json
+import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -142,8 +143,25 @@ def emit_json(data: dict[str, Any], dest: str | None) -> None:
         write_text(Path(dest), text)
 
 
+_GONE: set[bool] = set()  # the streams (err True/False) whose reader went away
+
+
 def echo(message: str = "", err: bool = False) -> None:
-    click.echo(message, err=err)
+    """One line to the console; when its reader went away (``tic validate … | head``) the command goes on with
+    its work (the copies and reports it writes) and prints no more there, instead of stopping half-way."""
+    if err in _GONE:
+        return
+    try:
+        click.echo(message, err=err)
+    except BrokenPipeError:
+        _GONE.add(err)
+        stream = sys.stderr if err else sys.stdout
+        try:  # later writes and the flush at exit go nowhere instead of raising again
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, stream.fileno())
+            os.close(devnull)
+        except (OSError, ValueError, AttributeError):
+            pass
 
 
 def guarded(f: F) -> F:
