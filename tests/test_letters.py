@@ -575,6 +575,8 @@ def test_change_letters_say_from_what_to_what_and_never_print_the_note_as_the_ma
     assert "石科函" not in other and "石科函" not in files["SJZTIC-2026-005"]
     assert "变更其他重大事项的批复" in other.replace("\n", "")
     assert "其他重大事项变更（依托单位由甲公司变更为乙公司），自2026年6月10日起生效" in other
+    # the 批复 is dated the day it approves (--date), not the cycle's earlier letter date (2026年3月5日)
+    assert other.count("2026年6月10日") == 3 and "2026年3月5日" not in other
     assert "SJZTIC-2020-002" not in files
     (problem,) = [p for p in report.problems if p.center_id == "SJZTIC-2020-002"]
     assert "没有变更前的注册地" in problem.message and "--from" in problem.message

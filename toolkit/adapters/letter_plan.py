@@ -508,6 +508,9 @@ class _Planner:
                 "new_value": new,
                 "effective_date": format_zh(date.fromisoformat(ch["effective_on"])),
             })
+            approved = date.fromisoformat(ch["effective_on"])
+            if approved > self.letter_date:  # the 批复 is dated the day it approves (--date), never before it
+                ctx["letter_date"] = format_zh(approved)
             self.add("change", row, ctx, subject=str(ch["id"]))
 
     def reminders(self) -> None:
