@@ -249,6 +249,10 @@ def test_the_run_asks_for_decisions_only_while_some_are_missing(tmp_path):
     assert submitted.target is not None, submitted.refused
     third = "\n".join(run_cycle(cycle).lines())
     assert f"{ask}（尚有1项未填写）" in third
+    # next month, nothing new and the column still not filled: the run says it again (it fell silent)
+    fourth = run_cycle(cycle)
+    assert not fourth.did_anything and f"（仍未解决）请在“05-市局汇总/{CITY_WORKBOOK}”{ask}（尚有1项未填写）" in \
+        "\n".join(fourth.lines())
 
 
 def test_a_ledger_change_made_by_hand_between_runs_is_decided_and_its_letter_issued(tmp_path):

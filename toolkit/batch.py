@@ -178,7 +178,7 @@ class _State:
         so a run that finds nothing new still says so and exits with that status (the same result)."""
         self.data.setdefault(step, {})[key] = digest
         problems = self.data.setdefault(OPEN, {}).setdefault(step, {})
-        if status:
+        if status or attention:
             problems[key] = {"status": status, "attention": list(attention)}
         else:
             problems.pop(key, None)
@@ -358,6 +358,7 @@ def _run_steps(report: RunReport, cycle: Path, config: Config, state: _State, *,
 
                     result = register_from_city_workbook(config, city)
                     step.status = result.status
+                    attention = []
                     if not result.registered and not result.not_approved and result.undecided:
                         step.ran = True  # the bureau has not decided yet: one line, not one per row
                         step.status = 0
@@ -365,8 +366,12 @@ def _run_steps(report: RunReport, cycle: Path, config: Config, state: _State, *,
                     elif result.registered or result.findings:
                         step.ran = True
                         step.lines.extend(result.summary_lines())
-                    attention = [] if step.status < 1 else [
-                        f"“{CITY_WORKBOOK}”中有未能登记的行（见“登记批准建设的中心”的说明），请改正后保存，再次运行。"]
+                    if result.undecided:  # said again by every run until the column is filled (as collect first said)
+                        attention.append(f"请在“05-市局汇总/{CITY_WORKBOOK}”的“批准建设”列填写市局决定"
+                                         f"（尚有{result.undecided}项未填写），保存后再次运行。")
+                    if step.status >= 1:
+                        attention.append(f"“{CITY_WORKBOOK}”中有未能登记的行（见“登记批准建设的中心”的说明），"
+                                         "请改正后保存，再次运行。")
                     step.attention.extend(attention)
                     state.mark(step.key, CITY_WORKBOOK, digest, step.status, attention)
                     step.detail["registered"] = len(result.registered)
