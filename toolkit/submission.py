@@ -33,6 +33,7 @@ THIN = Side(style="thin", color="808080")
 BOX = Border(left=THIN, right=THIN, top=THIN, bottom=THIN)
 HEADER_FONT = Font(name="宋体", size=10, bold=True, color="FFFFFF")
 BODY_FONT = Font(name="宋体", size=10)
+CODE_FONT = Font(name="Arial", size=10)
 HEADER_FILL = PatternFill("solid", fgColor="1F4E78")
 VERDICT_FILL = {Verdict.ELIGIBLE: PatternFill("solid", fgColor="C6EFCE"),
                 Verdict.REVIEW: PatternFill("solid", fgColor="FFEB9C"),
@@ -155,10 +156,15 @@ def _stamp_time(path: Path) -> str | None:
     return stamp.stamped_at if stamp else None
 
 
+TOP = Alignment(vertical="top")
+WRAP_TOP = Alignment(wrap_text=True, vertical="top")
+
+
 def write_submission(report: IntakeReport, district: str, config: Config, target: Path) -> None:
     specs = field_specs("intake")
     form = load_schema("intake")["x-form"]
     keys = [s.key for s in specs]
+    types = {s.key: s.type for s in specs}
     wb = Workbook()
     ws = wb.active
     ws.title = form["sheet"]
@@ -183,24 +189,32 @@ def write_submission(report: IntakeReport, district: str, config: Config, target
     for n, result in enumerate(report.rows, start=4):
         raw = raw_by_row[result.row]
         values = {k: raw.values.get(k) for k in keys}
+        texts: list[tuple[object, float]] = []
         for i, key in enumerate(keys, start=1):
             v = values[key]
             c = literal(ws.cell(row=n, column=i), v)
-            c.border = BOX
+            code = types[key] in ("uscc", "uscc_list", "phone")
+            # the font fit_row_height measures (as the problems column); codes in a Latin font (narrow digits)
+            c.border, c.font = BOX, CODE_FONT if code else BODY_FONT
+            c.alignment = TOP
             if isinstance(v, datetime):
                 c.number_format = "yyyy-mm-dd"
             elif isinstance(v, str):
                 c.number_format = "@"
+                if types[key] != "uscc":  # a long name wraps in its column (it was cut off on the stamped paper)
+                    c.alignment = WRAP_TOP
+                    texts.append((v, widths[i - 1]))
         recommend = _recommend(values.get("recommend"))
         verdict = result.verdict.zh + ("（不推荐）" if recommend is False else "")
         vc = ws.cell(row=n, column=len(keys) + 1, value=verdict)
         vc.fill = VERDICT_FILL[result.verdict]
         vc.border = BOX
+        vc.alignment = TOP
         text = "；".join(f"{f.cell or ''} {f.message}（{f.article}）" if f.article else f"{f.cell or ''} {f.message}"
                          for f in result.findings)
         problems = ws.cell(row=n, column=len(keys) + 2, value=text or None)
         problems.alignment, problems.font = Alignment(wrap_text=True, vertical="top"), BODY_FONT
-        fit_row_height(ws, n, [(text, widths[-1])])
+        fit_row_height(ws, n, [*texts, (text, widths[-1])])
         hashes[n] = row_hash(keys, values)
     ws.freeze_panes = "D4"
     ws.auto_filter.ref = f"A3:{get_column_letter(ncol)}{max(3, 3 + len(report.rows))}"
