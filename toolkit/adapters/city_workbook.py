@@ -22,7 +22,7 @@ from openpyxl.worksheet.datavalidation import DataValidation
 from toolkit.adapters.atomic import write_with
 from toolkit.adapters.safety import open_workbook
 from toolkit.adapters.schema_check import field_specs
-from toolkit.adapters.xlstyle import FastStyle, fit_row_height, literal
+from toolkit.adapters.xlstyle import FastStyle, fit_row_height, literal, print_wide
 from toolkit.core.findings import SEVERITY_ZH, Severity, Verdict
 from toolkit.core.values import clean_text
 from toolkit.errors import InputFileError, TicError
@@ -147,9 +147,10 @@ def write_city_workbook(report: CollectReport, path: Path, decisions: dict[Decis
     longest = max((sum(2 if ord(ch) > 0x2E80 else 1 for ch in item.rel) for item in report.active), default=0)
     widths = [6, 22, min(60, max(30, longest + 2)), 8, 9, 12] + [max(8, s.width) for s in specs] + [60, 10]
     ncol = len(headers)
-    ws.merge_cells(start_row=1, start_column=1, end_row=1, end_column=12)
-    ws["A1"] = f"{cfg.year}年度石家庄市技术创新中心申报汇总（市局）"
-    ws["A1"].font = Font(name="黑体", size=16, bold=True)
+    # 40-odd columns cannot be read on one sheet of paper: A3, four pages across at a fixed scale, the columns that
+    # name a row (序号 … 拟建中心名称) and the header on every page, page numbers, the title on the first page
+    print_wide(ws, widths, header_row=3, repeat=7, pages_wide=4,
+               title=f"{cfg.year}年度石家庄市技术创新中心申报汇总（市局）", title_font=Font(name="黑体", size=16, bold=True))
     s = report.summary
     ws["A2"] = (f"基准日期 {cfg.reference_date.isoformat()}；汇总 {s['used']} 个区县文件，申报 {s['rows']} 项："
                 f"符合 {s['eligible']}，待核实 {s['review']}，不符合 {s['ineligible']}。"
@@ -197,11 +198,6 @@ def write_city_workbook(report: CollectReport, path: Path, decisions: dict[Decis
     ws.add_data_validation(dv)
     ws.freeze_panes = "G4"
     ws.auto_filter.ref = f"A3:{get_column_letter(ncol)}{last}"
-    _print_setup(ws, 3)
-    # 40-odd columns cannot be read on one sheet of paper: A3, three pages wide, the key columns repeated
-    ws.page_setup.paperSize = ws.PAPERSIZE_A3
-    ws.page_setup.fitToWidth = 3
-    ws.print_title_cols = "A:F"
 
     _stats_sheet(wb, report)
     _problems_sheet(wb, report, style)
