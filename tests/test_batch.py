@@ -50,6 +50,14 @@ def test_demo_runs_a_whole_cycle_and_a_rerun_does_nothing(tmp_path):
     outcome = {c["center_id"]: c["outcome"] for c in decisions["centers"]}
     assert outcome["SJZTIC-2019-002"] == "revoke" and outcome["SJZTIC-2020-002"] == "rectify"
     assert outcome["SJZTIC-2017-001"] == "retire" and outcome["SJZTIC-2017-002"] == "reward"
+    # 08-处置决定 holds what a clerk opens, not only JSON; 07-年报核查 its JSON as its 说明.txt says
+    from openpyxl import load_workbook
+
+    book = load_workbook(folder(cycle, "decisions") / "处置决定-2026.xlsx")["处置决定"]
+    rows = {r[0]: r for r in book.iter_rows(min_row=3, values_only=True) if r[0]}
+    assert rows["SJZTIC-2019-002"][2] == "撤销" and "第三十八条" in rows["SJZTIC-2019-002"][3]
+    assert rows["SJZTIC-2017-002"][2] == "奖励" and len(rows) >= len(decisions["centers"])
+    assert list(folder(cycle, "annual_out").glob("*.年报核查.json"))
 
     # the outputs agree with the single commands
     config = load_config(cycle / "tic.toml")

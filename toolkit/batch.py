@@ -392,6 +392,7 @@ def _run_steps(report: RunReport, cycle: Path, config: Config, state: _State, *,
 
             out = folder(cycle, "annual_out") / Path(key).parent  # sub-folders mirrored: no two outputs collide
             result = check_annual_file(config, path, out)
+            write_text(out / f"{path.stem}.年报核查.json", json.dumps(result.to_dict(), ensure_ascii=False, indent=1))
             step.status = max(step.status, result.status)
             step.lines.extend(result.terminal_lines(quiet=False))
             step.outputs.extend(_existing(out, path.stem))
@@ -453,11 +454,13 @@ def _run_steps(report: RunReport, cycle: Path, config: Config, state: _State, *,
         else:
             def do_decide() -> None:
                 from toolkit.adapters.ledger import decide_cycle
+                from toolkit.adapters.ledger_workbook import write_dispositions_workbook
 
                 result = decide_cycle(config)
                 out = folder(cycle, "decisions") / f"处置决定-{config.year}.json"
                 write_text(out, json.dumps(result.to_dict(), ensure_ascii=False, indent=1))
-                step.outputs.append(out)
+                book = write_dispositions_workbook(result, out.with_suffix(".xlsx"))
+                step.outputs += [book, out]
                 step.lines.extend(result.summary_lines())
                 for c in result.conflicts:
                     step.attention.append(c.sentence())

@@ -43,7 +43,8 @@ FOLDERS = (
            "保存后再次运行 tic run：批准的中心会登记入台账并生成批复。已填写的意见在重新汇总时会保留。\n"),
     Folder("results", "06-评估结果", "tic run 生成的评估结果（*.评估结果.xlsx 和 JSON）。\n"),
     Folder("annual_out", "07-年报核查", "tic run 生成的年报核查结果（*.年报核查.xlsx 和 JSON）。\n"),
-    Folder("decisions", "08-处置决定", "tic run 生成的本周期处置决定（奖励、整改、撤销、不再保留）。\n"),
+    Folder("decisions", "08-处置决定", "tic run 生成的本周期处置决定（奖励、整改、撤销、不再保留）：处置决定-年度.xlsx（每个"
+                                       "中心的处置、依据和理由）和同名 JSON。\n"),
     Folder("letters", "09-公文", "tic run 生成的公文（Word）、发文清单 manifest.xlsx；已印发的公文不会重复生成。\n"),
     Folder("logs", "运行日志", "每次运行 tic run 的日志（文本和 JSON）。请勿删除 .tic-run-state.json（记录已处理的文件）。\n"),
 )

@@ -1594,3 +1594,48 @@ def write_annual_template(path: Path, config: Config | None = None, *, ledger_pa
     return Path(path)
 
 
+
+
+# --------------------------------------------------------------------------- dispositions
+
+
+def write_dispositions_workbook(report: Any, target: Path) -> Path:
+    """The cycle's dispositions (``tic decide``) as a workbook a clerk opens: one row per listed center with its
+    outcome, articles and every reason; the changes this run made and any conflict with a letter below."""
+    from toolkit.adapters.ledger import articles_text
+    from toolkit.core.disposition import OUTCOME_ZH
+
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "处置决定"
+    ws["A1"] = f"{report.year}年度技术创新中心处置决定（基准日期 {format_zh(report.reference_date)}）"
+    ws["A1"].font = TITLE_FONT
+    headers = ["中心编号", "中心名称", "处置", "依据", "理由", "另适用"]
+    widths = [20, 34, 10, 30, 70, 24]
+    _style_header(ws, 2, headers, widths, [False] * len(headers))
+    body = Font(name="宋体", size=10)
+    wrap = Alignment(wrap_text=True, vertical="top")
+    order = {"revoke": 0, "retire": 1, "rectify": 2, "reward": 3, "none": 4}
+    rows = sorted(report.dispositions, key=lambda d: (order.get(d.outcome, 9), d.center_id))
+    for r, d in enumerate(rows, start=3):
+        reasons = "\n".join(d.reasons)
+        values = (d.center_id, d.center_name, OUTCOME_ZH[d.outcome], articles_text(d.rules) or "—",
+                  reasons or "—", articles_text(d.other_rules) if d.other_rules else "")
+        for col, v in enumerate(values, start=1):
+            c = ws.cell(row=r, column=col, value=v)
+            c.font, c.alignment, c.border = body, wrap, BOX
+        ws.row_dimensions[r].height = max(17, 13.5 * max(1, len(d.reasons), -(-len(reasons) // 34)) + 4)
+    r = 3 + len(rows) + 1
+    for head, lines in (("注意", [c.sentence() for c in report.conflicts]), ("本次写入台账的变化", report.changes)):
+        if not lines:
+            continue
+        ws.cell(row=r, column=1, value=head).font = HEADER_FONT
+        for line in lines:
+            r += 1
+            c = ws.cell(row=r, column=1, value=line)
+            c.font = body
+        r += 2
+    print_fit(ws, 2)
+    defuse_formulas(wb)
+    write_with(target, wb.save)
+    return target
