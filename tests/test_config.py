@@ -35,3 +35,18 @@ def test_the_defaults_and_good_values_are_taken() -> None:
     config = make(ledger={"id_format": "SJZ-{seq:04d}-{year}"}, letters={"prefix": " 石科字 ", "copy_to": ["市财政局"]})
     assert config.ledger.id_format.format(year=2026, seq=7) == "SJZ-0007-2026"
     assert (config.letters.prefix, config.letters.copy_to) == ("石科字", ("市财政局",))
+
+
+def test_the_messages_say_what_the_clerk_typed_and_a_date_deadline_is_taken(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from toolkit.adapters.config_file import load_config
+
+    assert make(annual={"deadline": date(2026, 3, 31)}).annual.deadline(2025) == date(2026, 3, 31)
+    with pytest.raises(ConfigError, match=r'letters\.prefix 的值 5 类型不正确，应为文字') as caught:
+        make(letters={"prefix": 5})
+    assert "datetime" not in str(caught.value)
+    with pytest.raises(ConfigError, match=r"evaluation\.excellent_quota 的值 \"高\" 类型不正确，应为数字。"):
+        make(evaluation={"excellent_quota": "高"})
+    path = tmp_path / "tic.toml"
+    path.write_text("[cycle]\nyear = 2026\nreference_date = 2026-02-30\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match="配置项 reference_date 的日期 2026-02-30 不存在"):
+        load_config(path)

@@ -35,6 +35,16 @@ def _toml_message(path: Path, exc: Exception) -> str:
 
     m = re.search(r"line (\d+), column (\d+)", str(exc))
     where = f"第{m.group(1)}行第{m.group(2)}列" if m else "某处"
+    line = ""
+    if m:
+        try:
+            line = path.read_text(encoding="utf-8").splitlines()[int(m.group(1)) - 1]
+        except (OSError, UnicodeDecodeError, IndexError):
+            line = ""
+    item = re.match(r"\s*([A-Za-z_][\w-]*)\s*=\s*(\d{4}-\d{1,2}-\d{1,2})\s*(?:#.*)?$", line)
+    if item:  # 2026-02-30: a date TOML reads as a date, that does not exist
+        return (f"配置文件“{path.name}”{where}：配置项 {item.group(1)} 的日期 {item.group(2)} 不存在或写法不对，"
+                "请按 2026-03-31 的格式填写一个真实的日期。")
     return (f"配置文件“{path.name}”{where}格式有误（常见原因：文字没有用英文双引号括起来、使用了中文标点、"
             "缺少等号或括号不配对），请对照 tic init 生成的示例修改。")
 

@@ -99,15 +99,29 @@ def _take(sec: dict[str, Any], where: str, key: str, kind: type | tuple[type, ..
     value = sec[key]
     kinds = kind if isinstance(kind, tuple) else (kind,)
     if isinstance(value, bool) and bool not in kinds:
-        raise ConfigError(f"配置项 {where}.{key} 的值 {value!r} 类型不正确，应为{_kind_zh(kinds)}。")
+        raise ConfigError(f"配置项 {where}.{key} 的值 {_toml_text(value)} 类型不正确，应为{_kind_zh(kinds)}。")
     if not isinstance(value, kinds):
-        raise ConfigError(f"配置项 {where}.{key} 的值 {value!r} 类型不正确，应为{_kind_zh(kinds)}。")
+        raise ConfigError(f"配置项 {where}.{key} 的值 {_toml_text(value)} 类型不正确，应为{_kind_zh(kinds)}。")
     return value
 
 
 def _kind_zh(kinds: tuple[type, ...]) -> str:
-    names = {int: "整数", float: "数字", str: "文字", date: "日期（如 2026-03-31）", list: "列表", dict: "表", bool: "true/false"}
+    names = {int: "整数", float: "数字", str: "文字（用英文双引号括起来）", date: "日期（如 2026-03-31）",
+             list: "列表（如 [\"甲\", \"乙\"]）", dict: "表（如 {\"石家庄综合保税区\" = \"130173\"}）", bool: "true/false"}
+    if set(kinds) == {int, float}:
+        return "数字"
     return "或".join(names.get(k, k.__name__) for k in kinds)
+
+
+def _toml_text(value: object) -> str:
+    """A value as the clerk typed it in tic.toml (not Python's repr: datetime.date(2026, 3, 31))."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, date | int | float):
+        return str(value)
+    if isinstance(value, str):
+        return f"\"{value}\""
+    return str(value)
 
 
 _KNOWN = {
@@ -177,7 +191,9 @@ def config_from_dict(data: dict[str, Any], base_dir: Path | None = None, source:
     )
 
     sec = _section(data, "annual")
-    deadline = _take(sec, "annual", "deadline", str, "03-31")
+    deadline = _take(sec, "annual", "deadline", (str, date), "03-31")
+    if isinstance(deadline, date):  # 2026-03-31 typed without quotes: its month and day (the year is each report's)
+        deadline = f"{deadline.month:02d}-{deadline.day:02d}"
     try:
         month, day = (int(x) for x in deadline.split("-"))
         date(2001, month, day)
