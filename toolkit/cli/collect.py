@@ -24,7 +24,7 @@ from toolkit.submission import collect_folder, collect_lines, submit_file
 
 @click.command("submit")
 @click.argument("file", type=click.Path(path_type=Path))
-@click.option("--district", required=True, help="报送的县（市、区），如 长安区、高新区。")
+@click.option("--district", required=True, metavar="区县", help="报送的县（市、区），如 长安区、高新区。")
 @config_option
 @click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), required=True,
               help="报送文件存放的文件夹（如共享盘上市局的收件文件夹）。")

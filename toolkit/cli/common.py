@@ -36,7 +36,7 @@ def json_option(f: F) -> F:
         "json_dest",
         type=str,
         default=None,
-        metavar="FILE|-",
+        metavar="文件|-",
         help="把机器可读的结果（JSON）写入文件；- 表示输出到屏幕。",
     )(f)
 

@@ -15,9 +15,9 @@ from toolkit.errors import ConfigError
 
 @click.command("init")
 @click.argument("directory", type=click.Path(file_okay=False, path_type=Path), default=".")
-@click.option("--year", type=int, default=None,
+@click.option("--year", type=int, default=None, metavar="年度",
               help="周期年度（默认取文件夹名中的年份，如“2027年度”；否则取基准日期的年份；再否则为今年）。")
-@click.option("--reference-date", default=None,
+@click.option("--reference-date", default=None, metavar="日期",
               help="基准日期，如 2027-03-31 或 2027年3月31日（默认为周期年度的3月31日）。")
 @guarded
 def init_cmd(directory: Path, year: int | None, reference_date: str | None) -> None:

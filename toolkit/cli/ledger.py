@@ -124,12 +124,12 @@ def register_cmd(file: Path, config_path: Path | None, ledger_path: Path | None,
 @click.argument("center_id")
 @click.option("--field", "field_name", type=click.Choice(["name", "reg_place", "director", "other"]), required=True,
               help="变更事项：name 名称、reg_place 注册地、director 中心主任、other 其他重大事项。")
-@click.option("--to", "new_value", required=True,
+@click.option("--to", "new_value", required=True, metavar="内容",
               help="变更后的内容（other：写明变更的事项，如“依托单位由甲公司变更为乙公司”）。")
-@click.option("--from", "old_value", default=None,
+@click.option("--from", "old_value", default=None, metavar="内容",
               help="变更前的内容：台账中没有时必须填写（变更批复要写明由什么变更为什么）。")
-@click.option("--date", "effective", required=True, metavar="YYYY-MM-DD", help="变更生效日期（批准日期）。")
-@click.option("--note", default="", help="说明（如批准文件），只记入台账。")
+@click.option("--date", "effective", required=True, metavar="年-月-日", help="变更生效日期（批准日期），如 2026-05-01。")
+@click.option("--note", default="", metavar="说明", help="说明（如批准文件），只记入台账。")
 @config_option
 @ledger_option
 @json_option

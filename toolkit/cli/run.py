@@ -15,7 +15,7 @@ from toolkit.cli.common import echo, emit_json, guarded
 @click.option("--dry-run", is_flag=True, help="只列出将要做的事，不做任何更改。")
 @click.option("--config", "config_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="配置文件（默认为周期文件夹中的 tic.toml）。")
-@click.option("--json", "json_dest", default=None, metavar="FILE|-", help="把运行结果（JSON）写入文件；- 表示屏幕。")
+@click.option("--json", "json_dest", default=None, metavar="文件|-", help="把运行结果（JSON）写入文件；- 表示屏幕。")
 @guarded
 def run_cmd(cycle_dir: Path, dry_run: bool, config_path: Path | None, json_dest: str | None) -> None:
     """每月批处理：对周期文件夹 CYCLE_DIR（默认当前文件夹）中新的或变化的文件依次执行

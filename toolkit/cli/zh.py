@@ -34,6 +34,7 @@ MESSAGES: dict[str, str] = {
     "Missing command.": "缺少命令，运行 tic --help 可查看全部命令。",
     "Aborted!": "已取消。",
     "default: {default}": "默认：{default}",
+    "required": "必填",
     "(dynamic)": "（动态）",
     "file": "文件",
     "directory": "文件夹",
