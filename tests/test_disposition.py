@@ -14,6 +14,7 @@ from toolkit.core.disposition import (
     ReportRecord,
     decide,
     format_total,
+    missed_reevaluations,
 )
 
 CID = "SJZTIC-2020-001"
@@ -298,3 +299,16 @@ def test_centers_come_out_in_id_order_and_stable() -> None:
 def test_totals_are_shown_to_one_decimal_rounded_half_up(total: str | None, shown: str | None) -> None:
     assert format_total(total) == shown
 
+
+
+def test_a_center_under_rectification_missing_from_this_years_evaluation_is_named() -> None:
+    """不合格 in 2026 (Art. 37: re-evaluated in 2027), no 2027 record while others were evaluated: said, never
+    decided on silently (a later 不合格 was then taken as its re-evaluation)."""
+    other = "SJZTIC-2020-002"
+    centers = [CenterState(CID, NAME, approved_year=2020), CenterState(other, "乙", approved_year=2020),
+               CenterState("SJZTIC-2020-003", "丙", "撤销", 2026, 2020)]
+    evals = [ev(2026, grade="不合格"), EvaluationRecord(other, 2026, "参评", "不合格"),
+             EvaluationRecord("SJZTIC-2020-003", 2026, "参评", "不合格"), EvaluationRecord(other, 2027, "参评", "合格")]
+    assert missed_reevaluations(centers, evals, 2027) == [CID]
+    assert missed_reevaluations(centers, evals[:3], 2027) == []  # nobody evaluated in 2027: said on its own
+    assert missed_reevaluations(centers, [*evals, ev(2027, status="未参评", grade=None)], 2027) == []

@@ -59,6 +59,7 @@ from toolkit.core.disposition import (
     decide,
     format_total,
     judged_since,
+    missed_reevaluations,
 )
 from toolkit.core.findings import rule_info
 from toolkit.errors import LedgerError, LedgerLockedError, os_reason
@@ -853,6 +854,7 @@ class DispositionReport:
     since: date | None = None  # events and report deadlines after this day count (the previous cycle's reference)
     since_recorded: bool = False  # the previous cycle's reference date as the ledger recorded it (else a year back)
     evaluated: bool = True  # the ledger holds evaluation results of this cycle's year
+    missed_reeval: list[str] = field(default_factory=list)  # 不合格 last year, no record in this year's evaluation
 
     def counts(self) -> dict[str, int]:
         out = {o: 0 for o in ("revoke", "retire", "rectify", "reward", "none")}
@@ -895,6 +897,10 @@ class DispositionReport:
                 lines.append(f"      （另适用{articles_text(d.other_rules)}，按“撤销＞不再保留＞整改＞奖励”的顺序不再另行处理）")
         for conflict in self.conflicts:
             lines.append("注意：" + conflict.sentence())
+        for cid in self.missed_reeval:
+            lines.append(f"注意：{cid} {self.year - 1}年评估不合格，按第三十七条应参加{self.year}年绩效评估，台账中没有它"
+                         f"{self.year}年的评估记录；请核实，无故不参加评估的按第三十八条第（二）项处理（在评估名单中"
+                         "登记“未参评”并记入台账）。")
         if not self.evaluated:
             lines.append(f"注意：台账中没有{self.year}年度的绩效评估结果，本次处置未涉及评估等级（第三十六至三十八条）；"
                          f"如本年度进行了评估，请先运行 tic evaluate 打分表.xlsx --record 登记后再运行 tic decide。")
@@ -1006,7 +1012,8 @@ def decide_cycle(config: Config, *, ledger_path: Path | None = None) -> Disposit
         led.audit_many(audits or [("处置计算", f"{year}年度：{len(result)}个中心，无变化")])
         evaluated = led.conn.execute("SELECT 1 FROM evaluations WHERE year = ? LIMIT 1", (year,)).fetchone() is not None
         return DispositionReport(year, config.reference_date, result, conflicts, changes, unchanged,
-                                 judged_since(config, previous_reference), previous_reference is not None, evaluated)
+                                 judged_since(config, previous_reference), previous_reference is not None, evaluated,
+                                 missed_reevaluations(centers, evals, year))
 
 
 # ------------------------------------------------------------------- timeline

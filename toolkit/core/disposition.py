@@ -238,6 +238,20 @@ def _evaluation_hits(history: Sequence[EvaluationRecord], year: int) -> list[_Hi
     return hits
 
 
+def missed_reevaluations(centers: Iterable[CenterState], evaluations: Iterable[EvaluationRecord],
+                         year: int) -> list[str]:
+    """Running centers graded 不合格 the year before (Art. 37: rectify for a year, then take part in the next
+    year's evaluation) with no record in this year's evaluation while other centers have one: the bureau must
+    say whether it took part (a center absent without reason is revoked, Art. 38(二)); nothing is decided here."""
+    evals = list(evaluations)
+    if not any(ev.year == year for ev in evals):  # no evaluation recorded this year: said on its own
+        return []
+    failed = {ev.center_id for ev in evals if ev.year == year - 1 and ev.effective_grade == "不合格"}
+    seen = {ev.center_id for ev in evals if ev.year == year}
+    return [c.center_id for c in sorted(centers, key=lambda c: c.center_id)
+            if c.center_id in failed and c.center_id not in seen and c.status == RUNNING]
+
+
 def judged_since(config: Config, previous_reference: date | None = None) -> date:
     """The previous cycle's reference date (as the ledger recorded it; else a year before this cycle's): each
     cycle judges what happened after it, up to its own reference date."""
