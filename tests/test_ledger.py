@@ -1029,3 +1029,12 @@ def test_decide_says_when_the_cycle_has_no_evaluation_results_in_the_ledger(tmp_
         led.conn.execute("INSERT INTO evaluations (center_id, year, status, grade, total, source, recorded_at)"
                          " VALUES ('SJZTIC-2020-001', 2026, '参评', '优秀', '90', 't', 't')")
     assert "绩效评估结果" not in "\n".join(decide_cycle(config).summary_lines())
+
+
+def test_sqlite_errors_reach_the_clerk_in_chinese(tmp_path: Path) -> None:
+    """A full disk read "无法备份台账到…：database or disk is full。"."""
+    from toolkit.adapters.ledger import _db_error, _sqlite_reason
+
+    assert _sqlite_reason(sqlite3.OperationalError("database or disk is full")) == "磁盘空间不足"
+    message = str(_db_error(tmp_path / "l.sqlite", sqlite3.OperationalError("disk I/O error")))
+    assert "磁盘读写出错" in message and "I/O" not in message

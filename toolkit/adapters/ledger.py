@@ -438,7 +438,8 @@ def backup_ledger(db: Path, keep: int) -> Path | None:
     except (OSError, sqlite3.Error) as exc:
         with contextlib.suppress(OSError):
             tmp.unlink()
-        raise LedgerError(f"无法备份台账到“{folder}”：{exc}。") from None
+        reason = os_reason(exc) if isinstance(exc, OSError) else _sqlite_reason(exc)
+        raise LedgerError(f"无法备份台账到“{folder}”：{reason}；台账未作任何改动。") from None
     prefix, suffix = f"{db.stem}-", db.suffix
     copies = sorted(p for p in folder.iterdir()
                     if p.is_file() and p.name.startswith(prefix) and p.name.endswith(suffix))
@@ -571,7 +572,18 @@ def _db_error(db: Path, exc: sqlite3.Error) -> LedgerError:
         return LedgerLockedError(f"台账“{db}”正被其他程序占用（数据库忙），请稍后再试。")
     if "readonly" in text or "read-only" in text:
         return LedgerError(f"台账“{db}”是只读的，无法写入：请检查文件权限。")
-    return LedgerError(f"台账“{db}”读写失败：{text}。")
+    return LedgerError(f"台账“{db}”读写失败：{_sqlite_reason(exc)}。")
+
+
+def _sqlite_reason(exc: sqlite3.Error) -> str:
+    """SQLite's English error in Chinese (disk full, I/O error …); an unforeseen one as it is."""
+    text = str(exc)
+    for key, zh in (("disk is full", "磁盘空间不足"), ("disk I/O error", "磁盘读写出错（网络盘断开或磁盘故障）"),
+                    ("unable to open", "无法打开文件（文件夹不存在或没有权限）"), ("readonly", "文件是只读的"),
+                    ("locked", "正被其他程序占用"), ("malformed", "文件已损坏"), ("not a database", "不是台账数据库文件")):
+        if key in text:
+            return zh
+    return text
 
 
 def migrate(conn: sqlite3.Connection, db: Path) -> int:
