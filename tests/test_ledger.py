@@ -1038,3 +1038,25 @@ def test_sqlite_errors_reach_the_clerk_in_chinese(tmp_path: Path) -> None:
     assert _sqlite_reason(sqlite3.OperationalError("database or disk is full")) == "磁盘空间不足"
     message = str(_db_error(tmp_path / "l.sqlite", sqlite3.OperationalError("disk I/O error")))
     assert "磁盘读写出错" in message and "I/O" not in message
+
+
+def test_commands_that_change_nothing_keep_the_backups_of_earlier_states(tmp_path: Path) -> None:
+    """Five no-op runs of tic decide (each wrote an audit row, so each backup differed) pushed the copies from
+    before the import and the registration out of 台账备份."""
+    config = cfg(tmp_path, backups=3)
+    folder = tmp_path / "台账备份"
+    with open_ledger(config, command="t") as led:
+        add_center(led, "SJZTIC-2020-001")
+    with open_ledger(config, command="t") as led:  # the state with one center: backed up before this change
+        add_center(led, "SJZTIC-2020-002")
+    decide_cycle(config)
+    kept = sorted(p.name for p in folder.iterdir())
+    assert len(kept) == 2
+    with open_ledger(config, command="t", write=False) as led:
+        audits = led.conn.execute("SELECT count(*) FROM audit").fetchone()[0]
+    for _ in range(5):
+        decide_cycle(config)
+    now = sorted(p.name for p in folder.iterdir())
+    assert now[:2] == kept and len(now) == 3  # one copy of the decided state, the earlier ones kept
+    with open_ledger(config, command="t", write=False) as led:
+        assert led.conn.execute("SELECT count(*) FROM audit").fetchone()[0] == audits  # nothing to record

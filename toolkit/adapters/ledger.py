@@ -415,11 +415,32 @@ def unlock(config: Config, *, path: Path | None = None) -> str:
 # ---------------------------------------------------------------------- backups
 
 
+def _fingerprint(path: Path) -> tuple[Any, ...] | None:
+    """What tells two copies of a ledger apart: its last audit row and the rows of each table (every change the
+    tool makes leaves an audit row). None when it cannot be read."""
+    try:
+        with contextlib.closing(sqlite3.connect(path.resolve().as_uri() + "?mode=ro", uri=True)) as conn:
+            tables = [r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")]
+            counts = tuple(conn.execute(f'SELECT count(*) FROM "{t}"').fetchone()[0] for t in tables)
+            last = conn.execute("SELECT max(id) FROM audit").fetchone()[0] if "audit" in tables else None
+            version = conn.execute("PRAGMA user_version").fetchone()[0]
+    except (sqlite3.Error, OSError):
+        return None
+    return (version, last, tuple(tables), counts)
+
+
 def backup_ledger(db: Path, keep: int) -> Path | None:
-    """Copy the ledger into ``台账备份`` beside it and keep only the newest ``keep`` copies."""
+    """Copy the ledger into ``台账备份`` beside it and keep only the newest ``keep`` copies. A ledger unchanged
+    since its newest copy is not copied again: commands that change nothing (a monthly run with nothing new,
+    tic decide run twice) no longer push the copies of earlier states out."""
     if keep <= 0 or not db.exists() or db.stat().st_size == 0:
         return None
     folder = db.parent / BACKUP_DIR
+    copies = _backups_of(db)
+    if copies:
+        now = _fingerprint(db)
+        if now is not None and now == _fingerprint(copies[-1]):
+            return None
     stamp = datetime.now().strftime("%Y%m%d-%H%M%S-%f")
     target = folder / f"{db.stem}-{stamp}{db.suffix}"
     tmp = folder / f".~{target.name}"
@@ -955,7 +976,9 @@ def decide_cycle(config: Config, *, ledger_path: Path | None = None) -> Disposit
         previous_reference = date.fromisoformat(previous[0]) if previous is not None else None
         computed = decide(centers, evals, events, reports, config, previous_reference)
         recorded = led.conn.execute("SELECT reference_date FROM cycles WHERE cycle_year = ?", (year,)).fetchone()
+        cycle_audit = None
         if recorded is None or recorded[0] != config.reference_date.isoformat():
+            cycle_audit = ("记录周期基准日期", f"{year}年度：{config.reference_date.isoformat()}")
             led.conn.execute("INSERT INTO cycles (cycle_year, reference_date, decided_at) VALUES (?,?,?) ON CONFLICT"
                              " (cycle_year) DO UPDATE SET reference_date=excluded.reference_date,"
                              " decided_at=excluded.decided_at", (year, config.reference_date.isoformat(), now_text()))
@@ -970,7 +993,7 @@ def decide_cycle(config: Config, *, ledger_path: Path | None = None) -> Disposit
         result: list[Disposition] = []
         conflicts: list[Conflict] = []
         changes: list[str] = []
-        audits: list[tuple[str, str]] = []
+        audits: list[tuple[str, str]] = [cycle_audit] if cycle_audit else []
         unchanged = 0
         stamp = now_text()
         status_date = config.letter_date.isoformat()
@@ -1021,7 +1044,8 @@ def decide_cycle(config: Config, *, ledger_path: Path | None = None) -> Disposit
                                  " updated_at = ? WHERE center_id = ?", (RUNNING, stamp, d.center_id))
                 changes.append(f"{d.center_id}：本周期原定“{OUTCOME_ZH[old_d.outcome]}”已不再成立，状态恢复为“运行”")
                 audits.append(("状态变更", f"{d.center_id}：{center.status}→运行（{year}年度处置重新计算）"))
-        led.audit_many(audits or [("处置计算", f"{year}年度：{len(result)}个中心，无变化")])
+        if audits:  # a run that changed nothing leaves the ledger as it was (and its backups, see backup_ledger)
+            led.audit_many(audits)
         evaluated = led.conn.execute("SELECT 1 FROM evaluations WHERE year = ? LIMIT 1", (year,)).fetchone() is not None
         return DispositionReport(year, config.reference_date, result, conflicts, changes, unchanged,
                                  judged_since(config, previous_reference), previous_reference is not None, evaluated,

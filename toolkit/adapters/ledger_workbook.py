@@ -1212,7 +1212,8 @@ def register_from_city_workbook(config: Config, path: Path | str, *, ledger_path
                     f"原编号的记录保留不变", severity="warning", sheet=table.sheet,
                     cell=row.cells.get("center_name"), row=row.row))
         _withdraw(conn, config, table.sheet, declined, result, audits)
-        led.audit_many(audits or [("登记新认定中心", "无新增")], input_file=path)
+        if audits:  # nothing registered or changed: the ledger stays as it was
+            led.audit_many(audits, input_file=path)
     return result
 
 

@@ -630,7 +630,8 @@ def issue_letters(
                 report.after_notice = (notice.doc_number, [r[0] for r in conn.execute(
                     "SELECT center_id FROM registrations WHERE cycle_year = ? AND registered_at > ? ORDER BY center_id",
                     (config.year, notice.issued_at))])
-            led.audit_many(audits or [("印发公文", f"{config.year}年度：无新公文（{len(report.letters)}件已印发）")])
+            if audits:  # nothing issued: the ledger stays as it was (and its backups, see backup_ledger)
+                led.audit_many(audits)
             manifest_rows = _manifest_rows(conn, config.year, out_dir, report)
     except BaseException:
         for path in written:
