@@ -54,7 +54,7 @@ Public Sub TicPress(ByVal action As String)
     On Error GoTo Failed
     mode = LCase$(Trim$(CStr(NamedCell("tic_mode").Value)))
     NamedCell("tic_open_path").Value = ""
-    ShowState Zh("6B63 5728 8FD0 884C FF0C 8BF7 7A0D 5019 2026 2026"), RGB(217, 217, 217)
+    ShowState RUNNING_TEXT(), RGB(217, 217, 217)
     SetStatusBar "tic: " & action & " ..."
     viaXlwings = UseXlwings(mode)
     If viaXlwings Then
@@ -62,6 +62,14 @@ Public Sub TicPress(ByVal action As String)
         If pyModule = "" Then pyModule = DEFAULT_MODULE
         Application.Run "'" & Replace(ThisWorkbook.Name, "'", "''") & "'!RunPython", _
             "import " & pyModule & " as tic_buttons; tic_buttons.press('" & action & "')"
+        ' xlwings shows its own (English) box when Python cannot run and returns: the state still says "running"
+        If CStr(NamedCell("tic_state").Value) = RUNNING_TEXT() Then
+            ' "Could not run: Excel got no answer from Python (Python, tic or xlwings may be missing)." + hint
+            ShowState Zh("672A 80FD 8FD0 884C FF1A 0045 0078 0063 0065 006C 0020 6CA1 6709 5F97 5230 0020 0050 0079 0074 0068 006F 006E 0020 7684 7ED3 679C FF08 53EF 80FD 6CA1 6709 5B89 88C5 0020 0050 0079 0074 0068 006F 006E 3001 0074 0069 0063 0020 6216 0020 0078 006C 0077 0069 006E 0067 0073 FF09") & _
+                XlwingsHint(), RGB(255, 199, 206)
+            SetStatusBar False
+            Exit Sub
+        End If
     Else
         RunCommandLine action
     End If
@@ -72,13 +80,20 @@ Failed:
     SetStatusBar False
     ' "Could not run: <reason>" and, for xlwings, "(without xlwings, set the run mode to the command line.)"
     Dim hint As String
-    If viaXlwings Then
-        hint = Zh("FF08 672A 5B89 88C5") & " xlwings " & _
-            Zh("65F6 FF0C 8BF7 628A 201C 8FD0 884C 65B9 5F0F 201D 6539 4E3A 201C 547D 4EE4 884C FF08") & "tic" & _
-            Zh("FF09 201D 3002 FF09")
-    End If
+    If viaXlwings Then hint = XlwingsHint()
     ShowState Zh("672A 80FD 8FD0 884C FF1A") & Err.Description & hint, RGB(255, 199, 206)
 End Sub
+
+Private Function RUNNING_TEXT() As String
+    RUNNING_TEXT = Zh("6B63 5728 8FD0 884C FF0C 8BF7 7A0D 5019 2026 2026")
+End Function
+
+Private Function XlwingsHint() As String
+    ' "(without xlwings, set the run mode to the command line (tic).)"
+    XlwingsHint = Zh("FF08 672A 5B89 88C5") & " xlwings " & _
+        Zh("65F6 FF0C 8BF7 628A 201C 8FD0 884C 65B9 5F0F 201D 6539 4E3A 201C 547D 4EE4 884C FF08") & "tic" & _
+        Zh("FF09 201D 3002 FF09")
+End Function
 
 Private Function UseXlwings(ByVal mode As String) As Boolean
     If InStr(mode, "xlwings") > 0 Then
@@ -102,7 +117,19 @@ Private Sub RunCommandLine(ByVal action As String)
     st = stem & ".status.txt"
     WriteRequest fso, req, action
     Set wsh = CreateObject("WScript.Shell")
+    On Error Resume Next
     rc = wsh.Run(TicCommand() & " xl run --request """ & req & """ --status """ & st & """", 0, True)
+    If Err.Number <> 0 Then
+        Err.Clear
+        On Error GoTo 0
+        If fso.FileExists(req) Then fso.DeleteFile req
+        ' "Could not start the command line tool (<command>): check the Python path on the xlwings.conf sheet
+        '  (Interpreter_Win), or install tic (pip install sjz-tic)."
+        ShowState Zh("672A 80FD 542F 52A8 547D 4EE4 884C 5DE5 5177 FF08") & TicCommand() & Zh("FF09 FF1A 8BF7 68C0 67E5 201C 0078 006C 0077 0069 006E 0067 0073 002E 0063 006F 006E 0066 201D 9875 0020 0049 006E 0074 0065 0072 0070 0072 0065 0074 0065 0072 005F 0057 0069 006E 0020 4E2D 0020 0070 0079 0074 0068 006F 006E 002E 0065 0078 0065 0020 7684 8DEF 5F84 662F 5426 6B63 786E FF0C 6216 5728 547D 4EE4 63D0 793A 7B26 4E2D 8FD0 884C 0020 0070 0069 0070 0020 0069 006E 0073 0074 0061 006C 006C 0020 0073 006A 007A 002D 0074 0069 0063 0020 5B89 88C5 672C 5DE5 5177 3002"), _
+            RGB(255, 199, 206)
+        Exit Sub
+    End If
+    On Error GoTo 0
     If fso.FileExists(st) Then
         ApplyStatus fso, st
         fso.DeleteFile st
