@@ -50,3 +50,11 @@ def test_the_messages_say_what_the_clerk_typed_and_a_date_deadline_is_taken(tmp_
     path.write_text("[cycle]\nyear = 2026\nreference_date = 2026-02-30\n", encoding="utf-8")
     with pytest.raises(ConfigError, match="配置项 reference_date 的日期 2026-02-30 不存在"):
         load_config(path)
+
+
+def test_a_reference_date_of_another_year_or_an_earlier_letter_date_is_refused() -> None:
+    with pytest.raises(ConfigError, match=r"cycle\.reference_date 的值 2027-03-31 不在本周期年度"):
+        config_from_dict({"cycle": {"year": 2026, "reference_date": date(2027, 3, 31)}})
+    with pytest.raises(ConfigError, match=r"letters\.letter_date（成文日期）2025-01-01 早于基准日期"):
+        make(letters={"letter_date": date(2025, 1, 1)})
+    assert make(letters={"letter_date": date(2026, 4, 10)}).letter_date == date(2026, 4, 10)

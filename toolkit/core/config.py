@@ -105,6 +105,13 @@ def _take(sec: dict[str, Any], where: str, key: str, kind: type | tuple[type, ..
     return value
 
 
+def _letter_date(sec: dict[str, Any], reference: date) -> date | None:
+    value = _take(sec, "letters", "letter_date", date, None)
+    if value is not None and value < reference:  # a letter dated before the facts it states were judged
+        raise ConfigError(f"配置项 letters.letter_date（成文日期）{value} 早于基准日期 {reference}，请核对。")
+    return value
+
+
 def _kind_zh(kinds: tuple[type, ...]) -> str:
     names = {int: "整数", float: "数字", str: "文字（用英文双引号括起来）", date: "日期（如 2026-03-31）",
              list: "列表（如 [\"甲\", \"乙\"]）", dict: "表（如 {\"石家庄综合保税区\" = \"130173\"}）", bool: "true/false"}
@@ -154,6 +161,9 @@ def config_from_dict(data: dict[str, Any], base_dir: Path | None = None, source:
     if not 2000 <= year <= 2100:
         raise ConfigError(f"配置项 cycle.year 的值 {year} 不是合理的年度。")
     ref = _take(cycle, "cycle", "reference_date", date, None)
+    if ref.year != year:  # 2027-03-31 in the 2026 cycle: the year typed wrong in one of them
+        raise ConfigError(f"配置项 cycle.reference_date 的值 {ref} 不在本周期年度 cycle.year = {year} 内，"
+                          "请核对两处的年份。")
     key_fields = _take(cycle, "cycle", "key_fields", list, list(DEFAULT_KEY_FIELDS))
     if not key_fields or not all(isinstance(k, str) and k.strip() for k in key_fields):
         raise ConfigError("配置项 cycle.key_fields 应为非空的文字列表（本年度重点领域）。")
@@ -233,7 +243,7 @@ def config_from_dict(data: dict[str, Any], base_dir: Path | None = None, source:
         issuer=issuer,
         rectification_plan_days=_positive(sec, "letters", "rectification_plan_days", 30),
         revocation_effective_days=_positive(sec, "letters", "revocation_effective_days", 0, allow_zero=True),
-        letter_date=_take(sec, "letters", "letter_date", date, None),
+        letter_date=_letter_date(sec, ref),
         copy_to=tuple(c.strip() for c in copy_to),
     )
     return Config(
