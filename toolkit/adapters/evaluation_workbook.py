@@ -558,7 +558,7 @@ def _recusal_sheet(ws: Worksheet, result: EvaluationResult) -> None:
     for c in result.centers:
         for ex in c.exclusions:
             values = [r - 3, ex.expert_id, ex.expert_name, units.get(ex.expert_id, ""), ex.center_id,
-                      names.get(ex.center_id, ""), f"{ex.rule} {rule_info(ex.rule)['title']}", ex.article,
+                      names.get(ex.center_id, ""), rule_info(ex.rule)["title"], ex.article,
                       "已申请回避" if ex.declared else "自动发现（未申报）", ex.matched_by_zh, ex.detail,
                       f"{result.sheets.get('scores', '专家打分')}!{ex.cell}" if ex.cell else ""]
             for i, v in enumerate(values, start=1):
