@@ -1060,3 +1060,14 @@ def test_commands_that_change_nothing_keep_the_backups_of_earlier_states(tmp_pat
     assert now[:2] == kept and len(now) == 3  # one copy of the decided state, the earlier ones kept
     with open_ledger(config, command="t", write=False) as led:
         assert led.conn.execute("SELECT count(*) FROM audit").fetchone()[0] == audits  # nothing to record
+
+
+def test_the_first_decision_of_a_cycle_never_says_it_is_the_same_as_before(tmp_path: Path) -> None:
+    config = cfg(tmp_path)
+    with open_ledger(config, command="t") as led:
+        add_center(led, "SJZTIC-2020-001")
+        led.conn.execute("INSERT INTO annual_reports (center_id, year, submitted_on, source)"
+                         " VALUES ('SJZTIC-2020-001', 2025, '2026-03-01', 't')")
+    first = "\n".join(decide_cycle(config).summary_lines())
+    assert "首次作出处置决定" in first and "与上次相同" not in first
+    assert "与上次相同" in "\n".join(decide_cycle(config).summary_lines())

@@ -888,6 +888,7 @@ class DispositionReport:
     since_recorded: bool = False  # the previous cycle's reference date as the ledger recorded it (else a year back)
     evaluated: bool = True  # the ledger holds evaluation results of this cycle's year
     missed_reeval: list[str] = field(default_factory=list)  # 不合格 last year, no record in this year's evaluation
+    first_time: bool = False  # the cycle had no disposition in the ledger before this run
 
     def counts(self) -> dict[str, int]:
         out = {o: 0 for o in ("revoke", "retire", "rectify", "reward", "none")}
@@ -940,6 +941,9 @@ class DispositionReport:
         if self.changes:
             lines.append(f"本次写入台账{len(self.changes)}项变化：")
             lines.extend(f"  {x}" for x in self.changes)
+        elif self.first_time:
+            lines.append("本周期首次作出处置决定，已写入台账（各中心均无需处置）。" if self.dispositions else
+                         "本周期没有需要作出处置决定的中心。")
         else:
             lines.append("台账中的处置结果与上次相同，未作更改。")
         return lines
@@ -1049,7 +1053,7 @@ def decide_cycle(config: Config, *, ledger_path: Path | None = None) -> Disposit
         evaluated = led.conn.execute("SELECT 1 FROM evaluations WHERE year = ? LIMIT 1", (year,)).fetchone() is not None
         return DispositionReport(year, config.reference_date, result, conflicts, changes, unchanged,
                                  judged_since(config, previous_reference), previous_reference is not None, evaluated,
-                                 missed_reevaluations(centers, evals, year))
+                                 missed_reevaluations(centers, evals, year), first_time=not stored)
 
 
 # ------------------------------------------------------------------- timeline
