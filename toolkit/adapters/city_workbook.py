@@ -38,6 +38,7 @@ HEAD_FONT = Font(name="宋体", size=10, bold=True, color="FFFFFF")
 HEAD_FILL = PatternFill("solid", fgColor="1F4E78")
 DECISION_FILL = PatternFill("solid", fgColor="C00000")
 BODY = Font(name="宋体", size=10)
+TOP = Alignment(vertical="top")
 WRAP_TOP = Alignment(wrap_text=True, vertical="top")
 FILLS = {Verdict.ELIGIBLE: PatternFill("solid", fgColor="C6EFCE"), Verdict.REVIEW: PatternFill("solid", fgColor="FFEB9C"),
          Verdict.INELIGIBLE: PatternFill("solid", fgColor="FFC7CE")}
@@ -265,25 +266,27 @@ def _stats_sheet(wb: Workbook, report: CollectReport) -> None:
 def _problems_sheet(wb: Workbook, report: CollectReport, style: FastStyle) -> None:
     ps = wb.create_sheet("问题清单")
     headers = ["县（市、区）", "文件", "行号", "单元格", "中心名称", "级别", "规则", "条款", "问题说明"]
-    widths = [12, 30, 7, 8, 32, 7, 18, 20, 70]
+    widths = [14, 30, 7, 8, 32, 7, 22, 20, 70]
     _head(ps, 1, headers, widths)
     line = 1
+    wrapped = (1, 2, 5, 7, 8, 9)  # text that would be cut off on paper wraps, and the row grows for it
+
+    def put(values: list[Any]) -> None:
+        for i, v in enumerate(values, start=1):
+            c = literal(ps.cell(row=line, column=i), v)
+            style(c, border=BOX, font=BODY, alignment=WRAP_TOP if i in wrapped else TOP)
+        fit_row_height(ps, line, [(values[i - 1], widths[i - 1]) for i in wrapped])
+
     for f in report.file_findings:
         line += 1
-        values = ["", f.get("file", ""), None, f.cell, "（整个文件）", SEVERITY_ZH[f.severity], f.rule,
-                  f.article or "", f.message]
-        for i, v in enumerate(values, start=1):
-            style(ps.cell(row=line, column=i, value=v), border=BOX, font=BODY)
+        put(["", f.get("file", ""), None, f.cell, "（整个文件）", SEVERITY_ZH[f.severity], f.rule, f.article or "",
+             f.message])
     for item in report.active:
         for r in item.report.rows:
             for f in r.findings:
                 line += 1
-                values = [item.district, item.rel, r.row, f.cell, r.center_name, SEVERITY_ZH[f.severity], f.rule,
-                          f.article or "", f.message]
-                for i, v in enumerate(values, start=1):
-                    c = literal(ps.cell(row=line, column=i), v)
-                    style(c, border=BOX, font=BODY, alignment=WRAP_TOP if i == 9 else None)
-                fit_row_height(ps, line, [(f.message, widths[8])])
+                put([item.district, item.rel, r.row, f.cell, r.center_name, SEVERITY_ZH[f.severity], f.rule,
+                     f.article or "", f.message])
                 sev = ps.cell(row=line, column=6)
                 style(sev, fill=FILLS[Verdict.INELIGIBLE if f.severity is Severity.ERROR else Verdict.REVIEW])
     ps.freeze_panes = "A2"
