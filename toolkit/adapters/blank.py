@@ -22,7 +22,7 @@ from openpyxl.worksheet.datavalidation import DataValidation
 
 from toolkit.adapters.atomic import write_with
 from toolkit.adapters.schema_check import field_specs, form_schema
-from toolkit.adapters.xlstyle import print_wide
+from toolkit.adapters.xlstyle import fit_row_height, print_fit, print_wide
 from toolkit.core.config import DEFAULT_KEY_FIELDS, Config, config_from_dict
 from toolkit.core.divisions import Divisions
 from toolkit.core.intake import FieldSpec
@@ -188,9 +188,12 @@ def write_intake_template(path: Path, config: Config | None = None) -> Path:
         if spec.prompt:
             lines.append((spec.label, spec.prompt))
     for r, (a, b) in enumerate(lines, start=3):
-        notes.cell(row=r, column=1, value=a).font = HEADER_FONT
+        label = notes.cell(row=r, column=1, value=a)
+        label.font, label.alignment = HEADER_FONT, Alignment(wrap_text=True, vertical="top")
         cell = notes.cell(row=r, column=2, value=b)
         cell.alignment = Alignment(wrap_text=True, vertical="top")
+        fit_row_height(notes, r, [(a, 28), (b, 90)])
+    print_fit(notes, None)  # the labels and their explanations on the same page (they printed on separate pages)
     stamp_template(wb, form["version"])
     write_with(path, wb.save)
     return path
