@@ -309,3 +309,17 @@ def test_a_file_no_step_reads_is_named_and_an_unforeseen_error_stops_only_its_fi
     ran = [s.key for s in report.steps if s.ran]
     assert "collect" in ran and "letters" in ran and report.status == 2  # the other steps ran
     assert (folder(cycle, "logs")).glob("运行-*.txt")
+
+
+def test_a_dry_run_announces_the_decisions_and_letters_a_new_input_would_lead_to(tmp_path):
+    import shutil as sh
+
+    from toolkit.resources import samples_dir
+
+    cycle, _ = _cycle_with_decisions(tmp_path)
+    run_cycle(cycle)
+    sh.copyfile(samples_dir() / "中心台账.xlsx", folder(cycle, "ledger_import") / "中心台账.xlsx")
+    before = snapshot(tmp_path)
+    text = "\n".join(run_cycle(cycle, dry_run=True).lines())
+    assert "将导入：中心台账.xlsx" in text and "将按台账作出2026年度处置决定" in text and "将生成本周期" in text
+    assert snapshot(tmp_path) == before

@@ -432,6 +432,8 @@ def _run_steps(report: RunReport, cycle: Path, config: Config, state: _State, *,
 
         if not _unreadable(state, step, key, digest, _guard(step, do_evaluate, key)):
             changed_ledger = True
+    if dry_run and any(s.ran for s in report.steps if s.key in ("ledger_import", "register", "annual", "evaluate")):
+        changed_ledger = True  # what those steps would write is decided and its letters issued after them
 
     # 6. 处置决定
     step = Step("decide", "处置决定（奖励、整改、撤销、不再保留）")
