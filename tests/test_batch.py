@@ -323,3 +323,16 @@ def test_a_dry_run_announces_the_decisions_and_letters_a_new_input_would_lead_to
     text = "\n".join(run_cycle(cycle, dry_run=True).lines())
     assert "将导入：中心台账.xlsx" in text and "将按台账作出2026年度处置决定" in text and "将生成本周期" in text
     assert snapshot(tmp_path) == before
+
+
+def test_a_run_with_nothing_new_says_why_it_exits_1(tmp_path):
+    """An ineligible application kept the exit status 1 on every later run, with nothing said about it."""
+    cycle = tmp_path / "c"
+    init_cycle(cycle)
+    config = load_config(cycle / "tic.toml")
+    submit_file(write_intake(tmp_path / "a.xlsx", [good_row(sales=10)]), "长安区", config, folder(cycle, "inbox"),
+                allow_errors=True)
+    first = run_cycle(cycle)
+    again = run_cycle(cycle)
+    assert first.status == again.status == 1 and not again.did_anything
+    assert "1 项申报为“不符合”" in "\n".join(again.lines())

@@ -328,6 +328,8 @@ def _run_steps(report: RunReport, cycle: Path, config: Config, state: _State, *,
                 step.lines.extend(collect_lines(result))
                 step.outputs += [city, city.with_suffix(".json")]
                 s = result.summary
+                if s["ineligible"]:  # the reason of the exit status, said again while the inputs stay the same
+                    step.attention.append(f"{s['ineligible']} 项申报为“不符合”，见“05-市局汇总/{CITY_WORKBOOK}”的问题清单。")
                 if s["review"]:
                     step.attention.append(f"{s['review']} 项申报为“待核实”，请在“05-市局汇总/{CITY_WORKBOOK}”中查看问题说明。")
                 if s["unreadable"]:
