@@ -352,3 +352,18 @@ def test_no_date_column_records_nothing_and_calls_no_one_missing(tmp_path: Path)
     assert _receipts(config) == {} and report.issues == []
     assert not any(f.rule == "A29.SUBMITTED" for r in report.rows for f in r.findings)
     assert any(f.rule == "DATA.HEADER" and "报送日期" in f.message for f in report.file_findings)
+
+
+def test_article_16_thresholds_are_the_intake_schemas_and_the_messages_say_them() -> None:
+    """The annual check had its own 60 and 8 (and wrote them into its messages): the intake schema holds Art. 16's
+    thresholds for both checks."""
+    from toolkit.adapters.schema_check import annual_limits
+
+    limits = annual_limits(cfg())
+    assert (limits.max_age, limits.min_months) == (60, 8)  # the schema's A16 thresholds
+    old = good(director_birth=datetime(1962, 5, 5), director_months=7)  # 64 on 2026-06-30
+    assert {"A16.DIRECTOR-AGE", "A16.DIRECTOR-MONTHS"} <= set(rules_of(old))
+    looser = annual.AnnualLimits(max_age=65, min_months=6)
+    assert check_row(Raw(old), cfg(), limits=looser).findings == []
+    (f,) = check_row(Raw(good(director_birth=datetime(1955, 5, 5))), cfg(), limits=looser).findings
+    assert "超过65周岁" in f.message

@@ -11,7 +11,6 @@ import re
 from dataclasses import replace
 from datetime import date
 from pathlib import Path
-from typing import Any
 
 from openpyxl import Workbook
 from openpyxl.comments import Comment
@@ -21,7 +20,7 @@ from openpyxl.workbook.defined_name import DefinedName
 from openpyxl.worksheet.datavalidation import DataValidation
 
 from toolkit.adapters.atomic import write_with
-from toolkit.adapters.schema_check import field_specs, form_schema
+from toolkit.adapters.schema_check import field_specs, form_schema, rule_limits
 from toolkit.adapters.xlstyle import fit_row_height, print_fit, print_wide
 from toolkit.core.config import DEFAULT_KEY_FIELDS, Config, config_from_dict
 from toolkit.core.divisions import Divisions
@@ -60,26 +59,6 @@ def _list_validation(ws, lists, name: str, values: list[str], col: str, first: i
 
 
 _LIMIT = re.compile(r"\{([A-Z0-9][A-Z0-9.\-]*)\}")
-
-
-def rule_limits(schema: Any) -> dict[str, float]:
-    """Each rule's threshold in a form's schema (the cycle's config values in place): A10.2.SALES → 2000."""
-    found: dict[str, float] = {}
-
-    def walk(node: Any) -> None:
-        if isinstance(node, dict):
-            if "x-rule" in node:
-                for key in ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum"):
-                    if isinstance(node.get(key), int | float):
-                        found.setdefault(node["x-rule"], node[key])
-            for v in node.values():
-                walk(v)
-        elif isinstance(node, list):
-            for v in node:
-                walk(v)
-
-    walk(schema)
-    return found
 
 
 def prompt_text(prompt: str | None, limits: dict[str, float]) -> str | None:

@@ -38,6 +38,7 @@ from toolkit import __version__
 from toolkit.adapters.atomic import write_with
 from toolkit.adapters.ledger import file_sha256, now_text, open_ledger
 from toolkit.adapters.safety import open_workbook
+from toolkit.adapters.schema_check import annual_limits
 from toolkit.adapters.table import Column, RawRow, Table, normalise_header, read_table
 from toolkit.adapters.xlstyle import defuse_formulas, print_fit, print_wide
 from toolkit.core import annual as annual_core
@@ -1402,7 +1403,8 @@ def check_annual_file(
         report.file_findings.append(Finding.of(
             "DATA.HEADER", f"该工作簿来自旧版模板（{table.template_version}），当前模板为 {ANNUAL_TEMPLATE_VERSION}",
             severity="warning", sheet=table.sheet))
-    report.rows = annual_core.check_rows(table.rows, config, centers, missing_columns=missing)
+    report.rows = annual_core.check_rows(table.rows, config, centers, missing_columns=missing,
+                                         limits=annual_limits(config))
     years = [config.year - 1]
     if "submitted_on" in missing:  # no receipt dates in this file: none recorded, no center called late or missing
         record = False
@@ -1572,6 +1574,7 @@ def write_annual_template(path: Path, config: Config | None = None, *, ledger_pa
             for i, r in enumerate(rows, start=first):
                 for j, v in enumerate((None, r["center_id"], r["name"], year), start=1):
                     ws.cell(row=i, column=j, value=v)
+    limits = annual_limits(config) if config is not None else annual_core.LIMITS
     notes = wb.create_sheet("填表说明")
     notes.column_dimensions["A"].width = 18
     notes.column_dimensions["B"].width = 100
@@ -1581,8 +1584,10 @@ def write_annual_template(path: Path, config: Config | None = None, *, ledger_pa
         ("适用", "《石家庄市技术创新中心建设与运行管理办法》第二十九条：每个运行中的技术创新中心每年报送一次年度报告；一行一个中心。"),
         ("报送日期", "市科学技术局收到年度报告的日期；未报送的留空。逾期报送视为未按时报送（第三十八条第（一）项）。"),
         ("管理委员会", "本年度管理委员会会议次数，每年至少一次（第十四条）。"),
-        ("技术指导委员会", "7至11人；其中依托单位和共建单位人员不超过三分之一；主任由外单位专家担任；每年至少开会一次（第十五条）。"),
-        ("中心主任", "年龄不超过60周岁（按本周期的基准日期计算）、不兼任其他平台负责人、每年在中心工作不少于8个月（第十六条）。"),
+        ("技术指导委员会", f"{limits.tsc_min}至{limits.tsc_max}人；其中依托单位和共建单位人员不超过三分之一；"
+                    "主任由外单位专家担任；每年至少开会一次（第十五条）。"),
+        ("中心主任", f"年龄不超过{limits.max_age}周岁（按本周期的基准日期计算）、不兼任其他平台负责人、每年在中心工作"
+                 f"不少于{limits.min_months:g}个月（第十六条）。"),
         ("专职管理人员", "至少一名（第十九条）。"),
         ("大型仪器", "纳入省、市大型仪器设备共享平台填“是”；没有大型仪器填“无大型仪器”（第二十条）。"),
         ("核查", "运行 tic annual 本文件；问题标注在对应单元格，并生成“未报送或逾期”清单。"),

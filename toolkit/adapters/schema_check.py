@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterable, Mapping
 from decimal import Decimal
 from typing import Any
 
+from toolkit.core.annual import AnnualLimits
 from toolkit.core.config import Config
 from toolkit.core.intake import FieldSpec, Violation
 from toolkit.resources import load_schema
@@ -44,6 +45,33 @@ def _substitute(node: Any, config: Config) -> Any:
 def form_schema(name: str, config: Config) -> dict[str, Any]:
     """The schema of a form with the cycle's config values in place."""
     return _substitute(copy.deepcopy(load_schema(name)), config)
+
+
+def rule_limits(schema: Any) -> dict[str, float]:
+    """Each rule's threshold in a form's schema (the cycle's config values in place): A10.2.SALES → 2000."""
+    found: dict[str, float] = {}
+
+    def walk(node: Any) -> None:
+        if isinstance(node, dict):
+            if "x-rule" in node:
+                for key in ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum"):
+                    if isinstance(node.get(key), int | float):
+                        found.setdefault(node["x-rule"], node[key])
+            for v in node.values():
+                walk(v)
+        elif isinstance(node, list):
+            for v in node:
+                walk(v)
+
+    walk(schema)
+    return found
+
+
+def annual_limits(config: Config) -> AnnualLimits:
+    """Part B's thresholds: Art. 16's from the intake schema with the cycle's config (the same article, checked
+    on the application and on every annual report), Art. 15's the annual form's own."""
+    limits = rule_limits(form_schema("intake", config))
+    return AnnualLimits(max_age=int(limits["A16.DIRECTOR-AGE"]), min_months=limits["A16.DIRECTOR-MONTHS"])
 
 
 def field_specs(name: str) -> list[FieldSpec]:

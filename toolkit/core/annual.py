@@ -37,9 +37,18 @@ from toolkit.core.values import (
 )
 
 SHARED_CHOICES = ("是", "否", "无大型仪器")
-MAX_AGE = 60
-MIN_MONTHS = 8
-TSC_MIN, TSC_MAX = 7, 11
+@dataclass(frozen=True)
+class AnnualLimits:
+    """The thresholds of part B. Art. 16's are the intake form's (the adapter takes them from its schema: one source
+    of truth for both checks of the same article); Art. 15's committee size is the annual form's own."""
+
+    max_age: int = 60  # A16.DIRECTOR-AGE
+    min_months: float = 8  # A16.DIRECTOR-MONTHS
+    tsc_min: int = 7  # A15.TSC-SIZE
+    tsc_max: int = 11
+
+
+LIMITS = AnnualLimits()
 
 
 @dataclass(frozen=True)
@@ -201,6 +210,7 @@ def check_row(
     centers: dict[str, KnownCenter] | None = None,
     *,
     missing_columns: frozenset[str] = frozenset(),
+    limits: AnnualLimits = LIMITS,
 ) -> AnnualRow:
     """Every rule of rules.md part B for one row (A29.SUBMITTED per row; absent centers: :func:`submission_issues`).
 
@@ -295,12 +305,13 @@ def check_row(
                 submitted, "warning")
 
     if submitted is not None:  # the content rules apply to a report that was sent
-        _check_content(values, raw, findings, add, missing_columns, year, config.reference_date)
+        _check_content(values, raw, findings, add, missing_columns, year, config.reference_date, limits)
     return AnnualRow(row=raw.row, values=values, findings=_ordered(findings), cells=cells, known=known)
 
 
 def _check_content(values: dict[str, Any], raw: RawRowLike, findings: list[Finding], add: Any,
-                   missing_columns: frozenset[str], year: int | None, reference_date: date) -> None:
+                   missing_columns: frozenset[str], year: int | None, reference_date: date,
+                   limits: AnnualLimits = LIMITS) -> None:
     blocked = {f.field for f in findings}
     for spec in FIELDS:
         if not spec.required or spec.key in values or spec.key in blocked:
@@ -317,8 +328,9 @@ def _check_content(values: dict[str, Any], raw: RawRowLike, findings: list[Findi
     if "mgmt_meetings" in v and v["mgmt_meetings"] < 1:
         add("A14.MGMT-MEETING", "管理委员会本年度未召开会议（应每年定期召开）", "mgmt_meetings", v["mgmt_meetings"])
     members = v.get("tsc_members")
-    if members is not None and not TSC_MIN <= members <= TSC_MAX:
-        add("A15.TSC-SIZE", f"技术指导委员会{members}人，不在7至11名之间", "tsc_members", members)
+    if members is not None and not limits.tsc_min <= members <= limits.tsc_max:
+        add("A15.TSC-SIZE", f"技术指导委员会{members}人，不在{limits.tsc_min}至{limits.tsc_max}名之间", "tsc_members",
+            members)
     internal = v.get("tsc_internal")
     if members is not None and internal is not None:
         if internal > members:
@@ -339,18 +351,18 @@ def _check_content(values: dict[str, Any], raw: RawRowLike, findings: list[Findi
             add("DATA.TYPE", f"主任出生日期{format_zh(birth)}晚于基准日期{format_zh(on)}，请核实", "director_birth", birth)
         else:
             age = age_on(birth, on)
-            if age > MAX_AGE:
+            if age > limits.max_age:
                 who = f"中心主任{v['director']}" if v.get("director") else "中心主任"
-                add("A16.DIRECTOR-AGE", f"{who}至基准日{on.isoformat()}年龄为{age}周岁，超过60周岁", "director_birth",
-                    birth)
+                add("A16.DIRECTOR-AGE", f"{who}至基准日{on.isoformat()}年龄为{age}周岁，超过{limits.max_age}周岁",
+                    "director_birth", birth)
     if v.get("director_other") is True:
         add("A16.DIRECTOR-OTHER", "中心主任兼任其他平台负责人", "director_other", "是")
     months = v.get("director_months")
     if months is not None:
         if months > 12:
             add("DATA.TYPE", f"主任本年度在中心工作时间{_fmt_num(months)}个月，超过12个月", "director_months", months)
-        elif months < MIN_MONTHS:
-            add("A16.DIRECTOR-MONTHS", f"主任本年度在中心工作{_fmt_num(months)}个月，少于8个月",
+        elif months < limits.min_months:
+            add("A16.DIRECTOR-MONTHS", f"主任本年度在中心工作{_fmt_num(months)}个月，少于{limits.min_months:g}个月",
                 "director_months", months)
     if "admin_staff" in v and v["admin_staff"] < 1:
         add("A19.ADMIN-STAFF", "未配备专职管理人员", "admin_staff", v["admin_staff"])
@@ -386,9 +398,9 @@ def mark_duplicates(rows: Sequence[AnnualRow]) -> None:
 
 
 def check_rows(rows: Iterable[RawRowLike], config: Config, centers: dict[str, KnownCenter] | None = None,
-               *, missing_columns: frozenset[str] = frozenset()) -> list[AnnualRow]:
+               *, missing_columns: frozenset[str] = frozenset(), limits: AnnualLimits = LIMITS) -> list[AnnualRow]:
     """Check every row and mark duplicates (same center and year)."""
-    results = [check_row(r, config, centers, missing_columns=missing_columns) for r in rows]
+    results = [check_row(r, config, centers, missing_columns=missing_columns, limits=limits) for r in rows]
     mark_duplicates(results)
     return results
 
