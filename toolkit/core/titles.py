@@ -34,6 +34,47 @@ def _lines(segments: Sequence[str], cuts: Sequence[int]) -> list[str]:
     return ["".join(segments[a:b]) for a, b in itertools.pairwise(bounds)]
 
 
+EXHAUSTIVE_PARTS = 16
+"""Up to this many words every way to cut them is tried (a title of a few words: the exact rule below); a title
+broken between its characters (a name wider than a line) is cut by :func:`_even_lines` in polynomial time."""
+
+
+def _even_lines(parts: Sequence[str], width: float) -> list[str]:
+    """The fewest lines that fit, with the widest line as narrow as possible (the lines as even as the parts
+    allow), the longer line first where two cuts are as good: dynamic programming, O(lines × parts²)."""
+    prefix = [0.0]
+    for part in parts:
+        prefix.append(prefix[-1] + text_width(part))
+    n = len(parts)
+    # the fewest lines: fill each line as far as it goes
+    count, start = 0, 0
+    while start < n:
+        end = start + 1
+        while end < n and prefix[end + 1] - prefix[start] <= width:
+            end += 1
+        count, start = count + 1, end
+    inf = float("inf")
+    # widest[j][i]: the narrowest possible widest line when the first i parts make j lines
+    widest = [[inf] * (n + 1) for _ in range(count + 1)]
+    back = [[0] * (n + 1) for _ in range(count + 1)]
+    widest[0][0] = 0.0
+    for j in range(1, count + 1):
+        for i in range(1, n + 1):
+            for k in range(i - 1, -1, -1):  # the last line holds parts k..i-1
+                line = prefix[i] - prefix[k]
+                if line > width:
+                    break
+                cost = max(widest[j - 1][k], line)
+                if cost < widest[j][i]:  # the first found is the shortest last line: the longer lines first
+                    widest[j][i], back[j][i] = cost, k
+    cuts, i = [], n
+    for j in range(count, 0, -1):
+        k = back[j][i]
+        cuts.append((k, i))
+        i = k
+    return ["".join(parts[a:b]) for a, b in reversed(cuts)]
+
+
 def balanced(segments: Sequence[str], width: float = TITLE_WIDTH) -> str:
     """The title of ``segments`` with ``\\n`` where its lines break: one line when it fits; otherwise the
     fewest lines that fit, broken between segments so that the lines are as even as possible (ties: the
@@ -43,6 +84,8 @@ def balanced(segments: Sequence[str], width: float = TITLE_WIDTH) -> str:
         return "".join(parts)
     if any(text_width(s) > width for s in parts):
         parts = [ch for s in parts for ch in s]  # a word longer than the line: any character may end a line
+    if len(parts) > EXHAUSTIVE_PARTS:  # every way to cut grows exponentially with the parts: a long name hung
+        return "\n".join(_even_lines(parts, width))
     for count in range(2, len(parts) + 1):
         best: tuple[float, float, list[str]] | None = None
         for cuts in itertools.combinations(range(1, len(parts)), count - 1):
