@@ -347,3 +347,30 @@ def test_submit_and_ledger_export_never_overwrite_a_workbook_the_clerk_made(tmp_
     assert runner.invoke(cli, ["ledger", "export", "-o", str(target), "--config", str(config_file)]).exit_code == 0
     again = runner.invoke(cli, ["ledger", "export", "-o", str(target), "--config", str(config_file)])
     assert again.exit_code == 0 and "替换了此前导出的文件" in again.output
+
+
+def test_a_header_renamed_in_the_city_workbook_stops_before_any_decision_is_lost(tmp_path, config):  # type: ignore[no-untyped-def]
+    """B3 renamed 所属区县 by hand: tic collect ended in KeyError (a traceback); a renamed 批准建设 or 拟建中心名称
+    would have dropped every decision typed in."""
+    import pytest
+
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    submit_file(write_intake(tmp_path / "a.xlsx", [good_row()]), "长安区", config, inbox)
+    city = tmp_path / "市局汇总.xlsx"
+    collect_folder(inbox, config, city)
+    for cell, label in (("B3", "所属区县"), ("G3", "中心名称")):
+        wb = load_workbook(city)
+        ws = wb["汇总"]
+        original = ws[cell].value
+        ws.cell(row=4, column=ws.max_column, value="是")
+        ws[cell] = label
+        wb.save(city)
+        before = city.read_bytes()
+        with pytest.raises(TicError, match=f"缺少“{original}”列"):
+            collect_folder(inbox, config, city)
+        assert city.read_bytes() == before
+        wb = load_workbook(city)
+        wb["汇总"][cell] = original
+        wb.save(city)
+    assert collect_folder(inbox, config, city).kept_decisions == 1

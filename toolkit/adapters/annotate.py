@@ -22,6 +22,7 @@ from toolkit.adapters.atomic import write_with
 from toolkit.adapters.safety import open_workbook
 from toolkit.adapters.xlstyle import FastStyle, literal
 from toolkit.core.findings import SEVERITY_ZH, Finding, Severity, Verdict
+from toolkit.errors import OutputError
 
 RED = PatternFill("solid", fgColor="FFC7CE")
 YELLOW = PatternFill("solid", fgColor="FFEB9C")
@@ -106,6 +107,25 @@ def _comment_text(findings: Sequence[Finding]) -> str:
     return "\n".join(f"【{SEVERITY_ZH[f.severity]}】{f.sentence()}" for f in findings)
 
 
+COPY_LIMIT = 64 * 1024**2
+"""Most sheet XML (uncompressed) a validation copy is made of: openpyxl holds every cell of the workbook, ~20
+times its XML (214 MB of empty formatted rows took 4.5 GB). A real 申报汇总表 of 10,000 rows has ~10 MB."""
+
+
+def _refuse_too_big(source: Path) -> None:
+    import zipfile
+
+    try:
+        with zipfile.ZipFile(source) as zf:
+            size = sum(i.file_size for i in zf.infolist() if "worksheets/" in i.filename.lower())
+    except (OSError, zipfile.BadZipFile):
+        return  # opening it says what is wrong
+    if size > COPY_LIMIT:
+        raise OutputError(f"“{source.name}”的工作表解压后约 {size // 1024**2} MB（常见原因：大量空白但设置了格式的行），"
+                          "太大，未生成校验结果副本；校验结论以屏幕和 JSON 为准（大文件可加 --no-copy 只做校验），"
+                          "或在 Excel 中删除多余的空行后重新校验。")
+
+
 def write_annotated(
     source: Path,
     target: Path,
@@ -118,6 +138,7 @@ def write_annotated(
     list_sheet: str = "校验结果",
 ) -> Path:
     """Write the annotated copy of ``source`` to ``target`` atomically and return ``target``."""
+    _refuse_too_big(source)
     keep_vba = source.suffix.lower() == ".xlsm"
     wb = open_workbook(source, read_only=False, keep_vba=keep_vba, data_only=False)
     style = FastStyle(wb)

@@ -93,16 +93,23 @@ def read_decisions(path: Path) -> dict[DecisionKey, Any]:
         wb.close()
 
 
+_KEY_HEADERS = ("县（市、区）", "依托单位统一社会信用代码", "拟建中心名称", DECISION)
+
+
 def _decisions_of(ws: Any) -> dict[DecisionKey, Any]:
     rows = ws.iter_rows(values_only=True)
     header = None
     for values in rows:
-        if values and "拟建中心名称" in values and DECISION in values:
+        if values and ("拟建中心名称" in values or DECISION in values):
             header = list(values)
             break
     if header is None:
         return {}
     ix = {h: i for i, h in enumerate(header) if h}
+    missing = [h for h in _KEY_HEADERS if h not in ix]
+    if missing:  # a header changed by hand: the decisions typed in could not be matched to their applications
+        raise TicError(f"市局汇总工作簿的“{ws.title}”表缺少“{'”“'.join(missing)}”列（表头被改动或删除），无法确认已填写的"
+                       f"“{DECISION}”意见属于哪一项申报；为免丢失，未重新生成。请恢复原表头后再运行。")
     out: dict[DecisionKey, Any] = {}
     seen: dict[tuple[str, str, str], int] = defaultdict(int)
     for values in rows:

@@ -601,7 +601,9 @@ def _sqlite_reason(exc: sqlite3.Error) -> str:
     text = str(exc)
     for key, zh in (("disk is full", "磁盘空间不足"), ("disk I/O error", "磁盘读写出错（网络盘断开或磁盘故障）"),
                     ("unable to open", "无法打开文件（文件夹不存在或没有权限）"), ("readonly", "文件是只读的"),
-                    ("locked", "正被其他程序占用"), ("malformed", "文件已损坏"), ("not a database", "不是台账数据库文件")):
+                    ("locked", "正被其他程序占用"), ("malformed", "文件已损坏"), ("not a database", "不是台账数据库文件"),
+                    ("no such table", "结构不对（不是本工具的台账，或已损坏）"),
+                    ("no such column", "结构不对（不是本工具的台账，或已损坏）")):
         if key in text:
             return zh
     return text

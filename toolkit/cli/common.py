@@ -164,8 +164,15 @@ def echo(message: str = "", err: bool = False) -> None:
             pass
 
 
+def debug_requested() -> bool:
+    """``tic --debug``: tracebacks and exception names for developers."""
+    ctx = click.get_current_context(silent=True)
+    return bool(ctx is not None and ctx.find_root().params.get("debug"))
+
+
 def guarded(f: F) -> F:
-    """Turn a :class:`TicError` into one ``错误：…`` line and exit status 2 (traceback with --debug)."""
+    """Turn a :class:`TicError` into one ``错误：…`` line and exit status 2 (traceback with --debug); an
+    unforeseen error (a bug, a file no check foresaw) is one sentence too, never a traceback on a clerk's screen."""
 
     @functools.wraps(f)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
@@ -175,10 +182,17 @@ def guarded(f: F) -> F:
             finally:
                 _say_cleared_locks()
         except TicError as exc:
-            ctx = click.get_current_context(silent=True)
-            if ctx is not None and ctx.find_root().params.get("debug"):
+            if debug_requested():
                 raise
             click.echo(f"错误：{exc}", err=True)
+            sys.exit(2)
+        except (click.exceptions.ClickException, click.exceptions.Exit, click.exceptions.Abort):
+            raise
+        except Exception as exc:
+            if debug_requested():
+                raise
+            click.echo(f"错误：程序内部错误（{type(exc).__name__}: {exc}），本次未完成；请把这段提示和所用的文件"
+                       "发给技术人员（加 --debug 运行可看到详细信息）。", err=True)
             sys.exit(2)
 
     return wrapper  # type: ignore[return-value]

@@ -9,6 +9,7 @@ import click
 from toolkit.cli.common import (
     check_json_dest,
     config_option,
+    debug_requested,
     echo,
     guarded,
     json_option,
@@ -17,7 +18,7 @@ from toolkit.cli.common import (
     refuse_inputs_as_outputs,
     resolve_config,
 )
-from toolkit.errors import OutputError
+from toolkit.errors import InputFileError, OutputError
 from toolkit.intake import annotate_report, terminal_lines, validate_file, write_reports_json
 
 
@@ -68,8 +69,12 @@ def validate_cmd(files: tuple[Path, ...], config_path: Path | None, json_dest: s
             except OutputError as exc:
                 echo(f"  错误：{exc}", err=True)
                 status = 2
+            except InputFileError as exc:  # calamine read it; openpyxl's full load of the copy refuses it
+                echo(f"  错误：未能生成“{path.name}”的校验结果副本：{exc}校验结论以屏幕和 JSON 为准。", err=True)
+                status = 2
             except Exception as exc:  # an unforeseen layout of this workbook: the other files still get theirs
-                echo(f"  错误：未能生成“{path.name}”的校验结果副本（{type(exc).__name__}: {exc}），"
+                detail = f"（{type(exc).__name__}: {exc}）" if debug_requested() else ""
+                echo(f"  错误：未能生成“{path.name}”的校验结果副本（文件中有本工具无法复制的内容{detail}），"
                      "校验结论以屏幕和 JSON 为准。", err=True)
                 status = 2
             else:  # said outside the guard: a closed console (| head) is not a copy that failed
