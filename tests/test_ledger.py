@@ -639,7 +639,7 @@ def test_export_round_trips(tmp_path: Path) -> None:
     decide_cycle(a)
     out1 = tmp_path / "导出1.xlsx"
     counts = export_ledger_workbook(a, out1)
-    assert counts == {"centers": 18, "evaluations": 22, "events": 3, "reports": 95}
+    assert counts == {"centers": 18, "evaluations": 22, "events": 3, "reports": 95, "letters": 0}
     assert import_ledger_workbook(a, out1).changed is False  # the export imports back unchanged
     result = import_ledger_workbook(b, out1)
     assert [f for f in result.findings if f.severity.value == "error"] == []

@@ -609,3 +609,25 @@ def test_a_retirement_judged_after_the_previous_reference_date_names_its_event_i
     text = text_of(tmp_path / "out" / entry.file)
     assert "河北智装科技有限公司在相同领域、相同研发方向的技术创新中心已于2025年11月1日被认定或晋升" in text
     assert "不再保留：晋升省级" not in text
+
+
+def test_a_ledger_rebuilt_from_its_export_never_gives_a_used_number_again(cycle: Config, tmp_path: Path) -> None:
+    """The export held no letters: a lost ledger rebuilt from it gave 石科字〔2026〕1号 … again to new letters."""
+    from toolkit.adapters.ledger_workbook import export_ledger_workbook, import_ledger_workbook
+
+    out = tmp_path / "out"
+    first = issue_letters(cycle, out, evaluation=EVALUATION)
+    numbers = sorted(e.doc_number for e in first.letters)
+    exported = tmp_path / "导出.xlsx"
+    assert export_ledger_workbook(cycle, exported)["letters"] == len(numbers) == 9
+    rebuilt = make_config(tmp_path / "rebuilt", copy_to=["市财政局"])
+    (tmp_path / "rebuilt").mkdir()
+    result = import_ledger_workbook(rebuilt, exported)
+    assert result.counts["letters"]["new"] == 9 and "保留了9个已用的发文字号" in "\n".join(result.summary_lines())
+    assert sorted(r["doc_number"] for r in letters_rows(rebuilt)) == numbers
+    again = issue_letters(rebuilt, out, kinds=["reward", "reminder"])  # the same output folder: they are there
+    assert again.new == [] and {e.doc_number for e in again.letters} <= set(numbers)
+    reissued = issue_letters(rebuilt, out, kinds=["reminder"], reissue=True)
+    (new,) = reissued.new
+    assert new.doc_number not in numbers and new.doc_number == "石科字〔2026〕10号"
+    assert import_ledger_workbook(rebuilt, exported).counts["letters"]["unchanged"] == 9  # imported again: as it is

@@ -37,6 +37,7 @@ from openpyxl.worksheet.datavalidation import DataValidation
 from toolkit import __version__
 from toolkit.adapters.atomic import write_with
 from toolkit.adapters.ledger import file_sha256, now_text, open_ledger
+from toolkit.adapters.letter_plan import KIND_ZH
 from toolkit.adapters.safety import open_workbook
 from toolkit.adapters.schema_check import annual_limits
 from toolkit.adapters.table import Column, RawRow, Table, normalise_header, read_table
@@ -203,7 +204,7 @@ class ImportResult:
         }
 
     def summary_lines(self) -> list[str]:
-        names = {"centers": "中心", "evaluations": "评估记录", "events": "事件", "reports": "年报"}
+        names = {"centers": "中心", "evaluations": "评估记录", "events": "事件", "reports": "年报", "letters": "发文记录"}
         parts = []
         for key, label in names.items():
             c = self.counts.get(key)
@@ -212,9 +213,13 @@ class ImportResult:
             parts.append(f"{label}：新增{c['new']}、更新{c['updated']}、未变{c['unchanged']}"
                          + (f"、未导入{c['rejected']}" if c["rejected"] else ""))
         lines = [f"导入 {self.path.name}：" + "；".join(parts) + "。"]
-        if self.new_ledger:  # an export re-imported to rebuild a lost ledger would give used 发文字号 again
-            lines.append("已新建台账。台账工作簿不含已印发公文的发文字号、处置和登记记录：如是为了恢复丢失或损坏的台账，"
-                         "请改用“台账备份”中的备份文件（复制为台账文件名），以免发文字号重复。")
+        if self.new_ledger and not self.counts.get("letters", {}).get("new"):  # used 发文字号 would be given again
+            lines.append("已新建台账。该工作簿没有“发文记录”（已印发公文的发文字号），也不含处置和登记记录：如是为了恢复"
+                         "丢失或损坏的台账，请改用“台账备份”中的备份文件（复制为台账文件名），或用 tic ledger export 导出的"
+                         "工作簿导入，以免发文字号重复。")
+        elif self.new_ledger:
+            lines.append(f"已新建台账，并按“发文记录”保留了{self.counts['letters']['new']}个已用的发文字号（不会重号）；"
+                         "处置和登记记录不在工作簿中，如有“台账备份”，恢复备份更完整。")
         if not self.changed:
             lines.append("台账与该工作簿一致，本次导入没有改变任何内容。")
         lines.extend(f"  更新：{x}" for x in self.changes)
@@ -673,9 +678,9 @@ def import_ledger_workbook(config: Config, path: Path | str, *, ledger_path: Pat
         if "reports" in tables:
             _import_reports(conn, reports, tables["reports"], unknown, counts["reports"], result, audits, path.name)
         result.counts = counts
-        if not audits:
-            audits.append(("导入台账", "无变化"))
-        led.audit_many(audits, input_file=path)
+        _import_letters(path, conn, result, audits)
+        if audits:  # an import that changed nothing leaves the ledger (and its backups) as they were
+            led.audit_many(audits, input_file=path)
     result.findings = result.findings + sheet_findings
     return result
 
@@ -928,6 +933,8 @@ def export_ledger_workbook(config: Config, path: Path | str, *, ledger_path: Pat
             "events": [dict(r) for r in q("SELECT * FROM events ORDER BY center_id, occurred_on, id")],
             "reports": [dict(r) for r in q("SELECT * FROM annual_reports ORDER BY center_id, year")],
         }
+        letters = [dict(r) for r in q("SELECT l.*, n.doc_number AS superseded_number FROM letters l"
+                                      " LEFT JOIN letters n ON n.id = l.superseded_by ORDER BY l.id")]
     for key, rows in data.items():
         ws = sheets[key]
         cols = SHEETS[key].columns
@@ -942,11 +949,107 @@ def export_ledger_workbook(config: Config, path: Path | str, *, ledger_path: Pat
                     cell.number_format = "@"
         counts[key] = len(rows)
     _ledger_validations(sheets, lists, max(2000, max(counts.values(), default=0) + 200))
+    counts["letters"] = _export_letters(wb, letters)
     _notes(wb)
     wb.defined_names[EXPORT_MARK] = DefinedName(EXPORT_MARK, attr_text='"ledger-export"')
     defuse_formulas(wb)  # ledger values are data: text starting with '=' stays text
     write_with(path, wb.save)
     return counts
+
+
+# ------------------------------------------------------------------ the letters issued (发文记录)
+
+LETTERS_SHEET = "发文记录"
+_LETTER_COLUMNS = (("doc_number", "文号", 20), ("kind", "公文种类", 14), ("center_id", "中心编号", 17),
+                   ("cycle_year", "周期年度", 9), ("subject", "事项标识", 10), ("prefix", "发文机关代字", 12),
+                   ("doc_year", "文号年度", 9), ("seq", "序号", 7), ("file", "文件名", 60), ("sha256", "SHA-256", 20),
+                   ("issued_at", "印发时间", 20), ("superseded_number", "已被代替为", 20))
+_KIND_OF_ZH = {v: k for k, v in KIND_ZH.items()}
+
+
+def _export_letters(wb: Workbook, letters: list[dict[str, Any]]) -> int:
+    """The ledger's issued letters on their own sheet: an export imported into a new ledger (a lost ledger rebuilt)
+    keeps every 发文字号 already given, so none is given twice."""
+    ws = wb.create_sheet(LETTERS_SHEET)
+    ws["A1"] = "已印发公文的发文记录（由 tic ledger export 导出；导入时保留这些文号，不会重号；请勿修改）"
+    ws["A1"].font = HEADER_FONT
+    _style_header(ws, 2, [h for _, h, _ in _LETTER_COLUMNS], [w for _, _, w in _LETTER_COLUMNS],
+                  [False] * len(_LETTER_COLUMNS))
+    for rec in letters:
+        rec = {**rec, "kind": KIND_ZH.get(rec["kind"], rec["kind"])}
+        ws.append([rec.get(k) for k, _, _ in _LETTER_COLUMNS])
+    print_fit(ws, 2)
+    return len(letters)
+
+
+def _import_letters(path: Path, conn: Any, result: ImportResult, audits: list[tuple[str, str]]) -> None:
+    """The 发文记录 sheet of an export: each letter not in the ledger is recorded with its number (an export imported
+    to rebuild a lost ledger would otherwise give used numbers again); a number the ledger gave to another letter
+    is named, never overwritten."""
+    wb = open_workbook(path, read_only=True)
+    try:
+        if LETTERS_SHEET not in wb.sheetnames:
+            return
+        rows = list(wb[LETTERS_SHEET].iter_rows(min_row=2, values_only=True))
+    finally:
+        wb.close()
+    if not rows:
+        return
+    col = {str(h).strip(): i for i, h in enumerate(rows[0]) if h}
+    keys = {k: col.get(h) for k, h, _ in _LETTER_COLUMNS}
+    if any(keys[k] is None for k in ("doc_number", "kind", "prefix", "doc_year", "seq", "file")):
+        result.findings.append(Finding.of("DATA.HEADER", f"“{LETTERS_SHEET}”工作表的表头不完整，发文记录未导入",
+                                          severity="warning", sheet=LETTERS_SHEET))
+        return
+
+    def get(values: tuple[Any, ...], key: str) -> Any:
+        i = keys[key]
+        return values[i] if i is not None and i < len(values) else None
+
+    count = {"new": 0, "updated": 0, "unchanged": 0, "rejected": 0}
+    superseded: list[tuple[str, str]] = []
+    for n, values in enumerate(rows[1:], start=3):
+        number = clean_text(get(values, "doc_number"))
+        if not number:
+            continue
+        kind = _KIND_OF_ZH.get(clean_text(get(values, "kind")) or "", clean_text(get(values, "kind")))
+        try:
+            prefix, doc_year, seq = clean_text(get(values, "prefix")), int(get(values, "doc_year")), int(get(values, "seq"))
+        except (TypeError, ValueError):
+            prefix, doc_year, seq = "", 0, 0
+        if kind not in KIND_ZH or not prefix or not doc_year or not seq:
+            count["rejected"] += 1
+            result.findings.append(Finding.of("DATA.TYPE", f"发文记录第{n}行（{number}）不完整，未导入", severity="warning",
+                                              sheet=LETTERS_SHEET, row=n))
+            continue
+        have = conn.execute("SELECT doc_number, kind, center_id FROM letters WHERE prefix = ? AND doc_year = ? AND seq = ?",
+                            (prefix, doc_year, seq)).fetchone()
+        center = clean_text(get(values, "center_id")) or None
+        if have is not None:
+            if (have[0], have[1], have[2]) == (number, kind, center):
+                count["unchanged"] += 1
+            else:
+                count["rejected"] += 1
+                result.findings.append(Finding.of(
+                    "DATA.DUPLICATE", f"发文记录第{n}行的文号{number}在台账中已是另一份公文（{KIND_ZH.get(have[1], have[1])}"
+                    f" {have[2] or '（通知）'}），未导入", severity="warning", sheet=LETTERS_SHEET, row=n))
+            continue
+        year = get(values, "cycle_year")
+        conn.execute(
+            "INSERT INTO letters (kind, center_id, cycle_year, subject, prefix, doc_year, seq, doc_number, file, sha256,"
+            " issued_at) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+            (kind, center, int(year) if year not in (None, "") else doc_year, clean_text(get(values, "subject")) or "",
+             prefix, doc_year, seq, number, clean_text(get(values, "file")), clean_text(get(values, "sha256")) or "",
+             clean_text(get(values, "issued_at")) or ""))
+        count["new"] += 1
+        if clean_text(get(values, "superseded_number")):
+            superseded.append((number, clean_text(get(values, "superseded_number"))))
+    for old, new in superseded:
+        conn.execute("UPDATE letters SET superseded_by = (SELECT id FROM letters WHERE doc_number = ?)"
+                     " WHERE doc_number = ? AND superseded_by IS NULL", (new, old))
+    result.counts["letters"] = count
+    if count["new"]:
+        audits.append(("导入发文记录", f"{count['new']}件（文号保留，不再使用）"))
 
 
 # --------------------------------------------------------------------------- register

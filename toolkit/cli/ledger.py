@@ -73,7 +73,8 @@ def import_cmd(file: Path, config_path: Path | None, ledger_path: Path | None, j
 @ledger_option
 @guarded
 def export_cmd(output: Path, config_path: Path | None, ledger_path: Path | None) -> None:
-    """把台账导出为中心台账工作簿（与导入格式相同，可再导入更新；不含已印发公文的文号，不能代替“台账备份”恢复台账）。"""
+    """把台账导出为中心台账工作簿（与导入格式相同，可再导入更新；另有“发文记录”表，导入新台账时保留已用的发文字号，
+    不会重号；处置、登记和操作记录不在其中，恢复台账请优先用“台账备份”）。"""
     from toolkit.adapters.ledger_workbook import EXPORT_MARK, export_ledger_workbook
 
     config = ledger_config(config_path, ledger_path, cycle=False)
@@ -81,7 +82,8 @@ def export_cmd(output: Path, config_path: Path | None, ledger_path: Path | None)
                                        mark=EXPORT_MARK)
     counts = export_ledger_workbook(config, output, ledger_path=ledger_path)
     echo(f"已导出台账：{output}（中心{counts['centers']}个、评估记录{counts['evaluations']}条、"
-         f"事件{counts['events']}件、年报{counts['reports']}条）" + ("，替换了此前导出的文件。" if replaced else "。"))
+         f"事件{counts['events']}件、年报{counts['reports']}条、发文记录{counts['letters']}件）"
+         + ("，替换了此前导出的文件。" if replaced else "。"))
 
 
 @ledger_group.command("show")
