@@ -336,3 +336,39 @@ def test_a_run_with_nothing_new_says_why_it_exits_1(tmp_path):
     again = run_cycle(cycle)
     assert first.status == again.status == 1 and not again.did_anything
     assert "1 项申报为“不符合”" in "\n".join(again.lines())
+
+
+def test_a_failed_letters_step_is_run_again_by_the_next_run(tmp_path):
+    """The ledger's mark was saved although the letters step failed: the next run said "nothing new" and the
+    变更批复 was never issued by tic run."""
+    from datetime import date
+
+    from toolkit.adapters.ledger import record_change
+
+    cycle, _ = _cycle_with_decisions(tmp_path)
+    run_cycle(cycle)
+    config = load_config(cycle / "tic.toml")
+    with sqlite3.connect(config.ledger_path) as conn:
+        cid = conn.execute("SELECT center_id FROM centers ORDER BY center_id").fetchone()[0]
+    record_change(config, cid, "director", "李新任", date(2026, 5, 1))
+    blocker = folder(cycle, "letters") / ".tic-印发中"
+    blocker.write_bytes(b"")  # a file where the staging folder goes: writing the letter fails
+    failed = run_cycle(cycle)
+    assert next(s for s in failed.steps if s.key == "letters").status == 2
+    blocker.unlink()
+    after = run_cycle(cycle)
+    assert [s.key for s in after.steps if s.ran] == ["decide", "letters"], after.lines()
+    assert any(p.name.startswith("变更批复") for p in folder(cycle, "letters").glob("*.docx"))
+    assert not run_cycle(cycle).did_anything
+
+
+def test_a_file_no_step_reads_is_no_longer_named_once_removed(tmp_path):
+    cycle = tmp_path / "c"
+    init_cycle(cycle)
+    config = load_config(cycle / "tic.toml")
+    submit_file(write_intake(tmp_path / "a.xlsx", [good_row()]), "长安区", config, folder(cycle, "inbox"))
+    stray = folder(cycle, "inbox") / "材料.zip"
+    stray.write_bytes(b"PK\x05\x06" + bytes(18))
+    assert "材料.zip”不是 Excel 工作簿" in "\n".join(run_cycle(cycle).lines())
+    stray.unlink()
+    assert "材料.zip" not in "\n".join(run_cycle(cycle).lines())

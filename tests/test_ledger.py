@@ -484,6 +484,13 @@ def test_a_changed_input_after_a_letter_is_reported_not_applied(decided: Config)
         assert row[0] == "revoke"
         assert led.conn.execute("SELECT status FROM centers WHERE center_id = 'SJZTIC-2020-004'").fetchone()[0] == "撤销"
     assert report.to_dict()["conflicts"][0]["computed"]["outcome"] == "reward"
+    # decided again while the conflict stands: said again, recorded once (each record made the ledger "changed":
+    # a new backup pushing the older ones out, and tic run deciding again)
+    with open_ledger(decided, command="t", write=False) as led:
+        audits = led.conn.execute("SELECT count(*) FROM audit").fetchone()[0]
+    assert decide_cycle(decided).conflicts
+    with open_ledger(decided, command="t", write=False) as led:
+        assert led.conn.execute("SELECT count(*) FROM audit").fetchone()[0] == audits
 
 
 def test_a_revocation_that_no_longer_holds_before_any_letter_restores_the_status(decided: Config) -> None:
@@ -1071,3 +1078,12 @@ def test_the_first_decision_of_a_cycle_never_says_it_is_the_same_as_before(tmp_p
     first = "\n".join(decide_cycle(config).summary_lines())
     assert "首次作出处置决定" in first and "与上次相同" not in first
     assert "与上次相同" in "\n".join(decide_cycle(config).summary_lines())
+
+
+def test_a_change_approved_in_another_year_is_refused_with_the_cycle_to_use(tmp_path: Path) -> None:
+    """Recorded in the 2026 cycle with --date 2027-01-10, its 变更批复 carried 石科字〔2026〕 and a 2027 date."""
+    config = cfg(tmp_path)
+    with open_ledger(config, command="t") as led:
+        add_center(led, "SJZTIC-2020-001", director="张三")
+    with pytest.raises(LedgerError, match="不在本周期的发文年度（2026年）内.*2027年度周期"):
+        record_change(config, "SJZTIC-2020-001", "director", "李四", date(2027, 1, 10))

@@ -213,7 +213,7 @@ def test_export_and_collect_never_overwrite_a_workbook_they_did_not_write(cycle:
     wb.save(notes)
     digest = hashlib.sha256(notes.read_bytes()).hexdigest()
     result = CliRunner().invoke(cli, ["ledger", "export", "-o", str(notes), "--config", str(cycle / "tic.toml")])
-    assert result.exit_code == 2 and "已存在，且不是此前导出的中心台账，为免覆盖未做任何处理" in result.output
+    assert result.exit_code == 2 and "已存在，且不是本版本 tic 导出的中心台账" in result.output and "为免覆盖" in result.output
     inbox = cycle / "inbox"
     inbox.mkdir()
     result = CliRunner().invoke(cli, ["collect", str(inbox), "--out", str(notes), "--config", str(cycle / "tic.toml")])

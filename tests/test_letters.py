@@ -631,3 +631,21 @@ def test_a_ledger_rebuilt_from_its_export_never_gives_a_used_number_again(cycle:
     (new,) = reissued.new
     assert new.doc_number not in numbers and new.doc_number == "石科字〔2026〕10号"
     assert import_ledger_workbook(rebuilt, exported).counts["letters"]["unchanged"] == 9  # imported again: as it is
+
+
+def test_a_staged_letter_whose_name_is_taken_meanwhile_is_kept_and_named(cycle: Config, tmp_path: Path) -> None:
+    """Killed after the commit, then a file of the same name put in the output folder: the recorded letter was
+    deleted with the staging folder, silently."""
+    import sys
+
+    out = tmp_path / "out"
+    run = subprocess.run([sys.executable, "-c", _KILLED_RUN, str(cycle.ledger_path), str(out), "after-commit"],
+                         capture_output=True, text=True, cwd=Path(__file__).resolve().parents[1], timeout=120)
+    assert run.returncode == 9, run.stderr
+    staged = sorted((out / ".tic-印发中").iterdir())
+    taken = out / staged[0].name
+    taken.write_bytes(b"a draft of the clerk's")
+    report = issue_letters(cycle, out, evaluation=EVALUATION)
+    assert taken.read_bytes() == b"a draft of the clerk's" and (out / ".tic-印发中" / staged[0].name).is_file()
+    assert len(report.recovered) == 8 and any("已有同名的其他文件" in p.message for p in report.problems)
+    assert report.new == []

@@ -183,6 +183,10 @@ class _State:
         else:
             problems.pop(key, None)
 
+    def is_open(self, step: str, key: str) -> bool:
+        """Whether the last run of ``key`` left a problem open."""
+        return bool(self.data.get(OPEN, {}).get(step, {}).get(key))
+
     def replay(self, step: Step, key: str) -> None:
         """What an unchanged input's last run left open: the step's status and the lines that need a person."""
         problem = self.data.get(OPEN, {}).get(step.key, {}).get(key)
@@ -220,7 +224,10 @@ def run_cycle(cycle_dir: Path | str, *, dry_run: bool = False, config_path: Path
         with ledger_lock(config, command="run"):
             _run_steps(report, cycle, config, state, dry_run=False)
             mark = ledger_mark(config)
-            if mark is not None:  # what a later run compares with: a change by hand in between is decided then
+            failed = any(s.status >= 2 for s in report.steps if s.key in ("decide", "letters"))
+            # what a later run compares with (a change by hand in between is decided then); not after a failed
+            # decide or letters step: the change that called for them is still to be dealt with by the next run
+            if mark is not None and not failed:
                 state.data["ledger"] = {"audit": mark}
             state.save()
     except LedgerError as exc:  # held by someone else, or emptied / gone (see open_ledger)
@@ -310,7 +317,6 @@ def _run_steps(report: RunReport, cycle: Path, config: Config, state: _State, *,
     report.steps.append(step)
     inbox = folder(cycle, "inbox")
     city = folder(cycle, "city") / CITY_WORKBOOK
-    _say_not_workbooks(step, inbox)
     # an unreadable file (no permission, still being copied) is collected too: collect says it cannot be read
     inputs = {p.relative_to(inbox).as_posix(): _digest(p) or "unreadable" for p in _workbooks(inbox)}
     inbox_digest = hashlib.sha256(json.dumps(inputs, sort_keys=True).encode()).hexdigest()
@@ -344,6 +350,7 @@ def _run_steps(report: RunReport, cycle: Path, config: Config, state: _State, *,
             _guard(step, do_collect)
     elif inputs:
         state.replay(step, "inbox")
+    _say_not_workbooks(step, inbox)  # each run, after collect kept its own problems (these go with the files)
 
     # 3. 登记批准建设的中心
     step = Step("register", "登记批准建设的中心")
@@ -434,7 +441,8 @@ def _run_steps(report: RunReport, cycle: Path, config: Config, state: _State, *,
 
         if not _unreadable(state, step, key, digest, _guard(step, do_evaluate, key)):
             changed_ledger = True
-    if dry_run and any(s.ran for s in report.steps if s.key in ("ledger_import", "register", "annual", "evaluate")):
+    if dry_run and any(line.startswith("将") for s in report.steps if s.key in ("ledger_import", "register", "annual",
+                                                                                "evaluate") for line in s.lines):
         changed_ledger = True  # what those steps would write is decided and its letters issued after them
 
     # 6. 处置决定
@@ -477,7 +485,12 @@ def _run_steps(report: RunReport, cycle: Path, config: Config, state: _State, *,
     step = Step("letters", "生成公文")
     report.steps.append(step)
     decided = any(s.ran and s.key in ("decide", "register") for s in report.steps)
-    if decided or state.seen(step.key, "year") != str(config.year):
+    from toolkit.adapters.letters import STAGING
+
+    # again while letters it could not write are open (a manifest held open, a letter left staged: running again
+    # completes them, and issues nothing twice)
+    unfinished = state.is_open(step.key, "year") or (folder(cycle, "letters") / STAGING).exists()
+    if decided or unfinished or state.seen(step.key, "year") != str(config.year):
         step.ran = True
         if dry_run:
             step.lines.append("将生成本周期决定和登记所需的公文（已印发的不会重复）")

@@ -1013,8 +1013,11 @@ def decide_cycle(config: Config, *, ledger_path: Path | None = None) -> Disposit
                 kept = old_d or Disposition(d.center_id, center.name, OUTCOME_OF_LETTER_KIND[letter["kind"]])
                 conflicts.append(Conflict(d.center_id, center.name, letter["doc_number"], kept, d))
                 result.append(kept)
-                audits.append(("处置与已发公文不一致", f"{d.center_id}：已发{letter['doc_number']}，"
-                               f"重新计算为{d.outcome}（{'、'.join(d.rules)}），保留原处置"))
+                detail = (f"{d.center_id}：已发{letter['doc_number']}，重新计算为{d.outcome}（{'、'.join(d.rules)}），"
+                          "保留原处置")
+                if led.conn.execute("SELECT 1 FROM audit WHERE action = '处置与已发公文不一致' AND detail = ?",
+                                    (detail,)).fetchone() is None:  # once, not on every decide while it stands
+                    audits.append(("处置与已发公文不一致", detail))
                 continue
             result.append(d)
             if same:
@@ -1212,6 +1215,10 @@ def record_change(
     if not new_value:
         raise LedgerError("变更后的内容为空，未登记。")
     given_old = " ".join(str(old_value).split()) if old_value is not None else ""
+    doc_year = config.letter_date.year
+    if effective_on.year != doc_year:  # its 变更批复 would carry this cycle's number year and a date of another
+        raise LedgerError(f"批准日期{effective_on.isoformat()}不在本周期的发文年度（{doc_year}年）内，未登记；请用"
+                          f"{effective_on.year}年度周期的配置文件登记（--config），变更批复随该周期印发。")
     db = Path(ledger_path or config.ledger_path)
     with open_ledger(config, command="ledger change", path=db, create=False) as led:
         cid = center_id.strip().upper()

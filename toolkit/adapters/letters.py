@@ -568,6 +568,7 @@ def issue_letters(
     written: list[Path] = []
     manifest_rows: list[dict[str, Any]] = []
     db = Path(ledger_path or config.ledger_path)
+    issuer: _Issuer | None = None
     try:
         out_dir.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
@@ -583,7 +584,7 @@ def issue_letters(
                 if unknown:
                     raise TicError(f"台账中没有中心编号{'、'.join(unknown)}，未生成任何公文；"
                                    "请用 tic ledger show 核对编号（如 SJZTIC-2020-001）后重试。")
-            report.recovered = _recover_staged(conn, out_dir)
+            report.recovered = _recover_staged(conn, out_dir, report)
             plan = plan_letters(conn, config, wanted, evaluation=eval_report, center_ids=center_ids)
             for problem in plan.problems:  # a letter issued before needs no facts now: it is kept as it is
                 issued = None if reissue or problem.center_id is None else current_letter(
@@ -639,9 +640,9 @@ def issue_letters(
                 path.unlink()
             except OSError:
                 pass
-        _remove_staging(out_dir)  # not recorded: their numbers are given again by the next run
+        _remove_staging(out_dir, issuer.staged if issuer is not None else [])  # not recorded: numbers given again
         raise
-    _move_staged(issuer.staged, out_dir, report)  # recorded: now they may be seen
+    _move_staged(issuer.staged if issuer is not None else [], out_dir, report)  # recorded: now they may be seen
 
     if pdf:
         _make_pdfs(report, out_dir, progress)
@@ -761,33 +762,54 @@ class _Issuer:
                            digest, True, self.issued_at, supersedes=existing.doc_number if existing is not None else None)
 
 
-def _remove_staging(out_dir: Path) -> None:
-    import shutil
+def _remove_staging(out_dir: Path, names: Collection[str] | None = None) -> None:
+    """The staged files ``names`` (all when None), then the staging folder if nothing is left in it (a letter an
+    earlier run recorded and could not move in stays, see :func:`_recover_staged`)."""
+    stage = out_dir / STAGING
+    if not stage.is_dir():
+        return
+    for path in list(stage.iterdir()):
+        if names is None or path.name in names:
+            with contextlib.suppress(OSError):
+                path.unlink()
+    with contextlib.suppress(OSError):
+        stage.rmdir()  # only when empty
 
-    shutil.rmtree(out_dir / STAGING, ignore_errors=True)
 
-
-def _recover_staged(conn: Any, out_dir: Path) -> list[str]:
+def _recover_staged(conn: Any, out_dir: Path, report: LettersReport) -> list[str]:
     """What a run killed between its commit and moving its letters in left in the staging folder: the letters
     the ledger recorded (same name, same content) are moved in; the rest (never recorded) and half-written
-    temporary files are removed. Runs under the ledger's lock (no other run writes letters)."""
+    temporary files are removed. A recorded letter that cannot be moved in (a file of that name is there, the
+    folder is held) stays staged and is named: never deleted. Runs under the ledger's lock."""
     stage = out_dir / STAGING
     for tmp in out_dir.glob(".~tic-*"):  # an atomic write cut short (the rename never happened)
         with contextlib.suppress(OSError):
             tmp.unlink()
     if not stage.is_dir():
         return []
-    recorded = dict(conn.execute("SELECT file, sha256 FROM letters WHERE superseded_by IS NULL"))
+    recorded = {r[0]: (r[1], r[2]) for r in conn.execute(
+        "SELECT file, sha256, doc_number FROM letters WHERE superseded_by IS NULL")}
     moved: list[str] = []
+    kept = False
     for path in sorted(stage.iterdir()):
         target = out_dir / path.name
         try:
-            if (recorded.get(path.name) == sha256_of(path.read_bytes()) and not target.exists()):
-                os.replace(path, target)
-                moved.append(path.name)
-        except OSError:
-            continue
-    _remove_staging(out_dir)
+            mine = recorded.get(path.name)
+            if mine is None or mine[0] != sha256_of(path.read_bytes()):
+                path.unlink()  # never recorded (the run's transaction was rolled back): its number was not given
+                continue
+            if target.exists():
+                raise FileExistsError(path.name)
+            os.replace(path, target)
+            moved.append(path.name)
+        except OSError as exc:
+            kept = True
+            number = recorded[path.name][1] if path.name in recorded else path.name
+            report.problems.append(PlanProblem("letter", None, (
+                f"{number}（{path.name}）已印发并登记，但未能放入输出文件夹（{os_reason(exc) if not isinstance(exc, FileExistsError) else '已有同名的其他文件'}），"
+                f"仍暂存在“{stage}”中；请核对输出文件夹中的同名文件后再次运行 tic letters。")))
+    if not kept:
+        _remove_staging(out_dir)
     return moved
 
 
@@ -809,7 +831,7 @@ def _move_staged(staged: list[str], out_dir: Path, report: LettersReport) -> Non
                                                f"{number}已印发并登记，但未能放入输出文件夹（{os_reason(exc)}），"
                                                f"暂存在“{stage}”中；再次运行 tic letters 时会自动放入。"))
     if not left:
-        _remove_staging(out_dir)
+        _remove_staging(out_dir, staged)
 
 
 # ------------------------------------------------------------------ rendering in worker processes

@@ -291,7 +291,7 @@ def _iter_rows(path: Path, ws: Any, **kwargs: Any) -> Any:
             yield _legal_row(row) if any(type(v) is str and _ILLEGAL.search(v) for v in row) else row
 
 
-_ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]|_x00(?:0[0-8bBcCeEfF]|1[0-9a-fA-F])_")
+_ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]|(?<!_x005[fF])_x00(?:0[0-8bBcCeEfF]|1[0-9a-fA-F])_")
 """Control characters a cell can hold (written ``_x0007_`` in the sheet XML) but no XML part may: invisible in
 Excel, they made every workbook tic writes from the value (the validation copy, the submission, the city
 workbook) fail. Removed when read, in both readers (calamine decodes the escape, openpyxl's read-only mode keeps

@@ -103,7 +103,9 @@ def refuse_foreign_workbook(path: Path, sheets: set[str], what: str, mark: str |
     if mark is not None and sheets <= names and not _has_defined_name(path, mark):
         names = set()
     if not sheets <= names:
-        raise TicError(f"“{path}”已存在，且不是{what}，为免覆盖未做任何处理；请换一个文件名或文件夹。")
+        kind = f"不是本版本 tic 导出的{what.removeprefix('此前导出的')}" if mark else f"不是{what}"
+        hint = "（可能是填写的工作簿，或旧版导出的文件）" if mark else ""
+        raise TicError(f"“{path}”已存在，且{kind}{hint}，为免覆盖未做任何处理；请换一个文件名或文件夹，或先把该文件移走。")
     return True
 
 

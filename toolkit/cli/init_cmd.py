@@ -36,6 +36,9 @@ def init_cmd(directory: Path, year: int | None, reference_date: str | None) -> N
     if not 2000 <= year <= 2100:
         raise ConfigError(f"周期年度 {year} 不在 2000 至 2100 之间，请用 --year 写明四位年份（如 --year 2027）。")
     reference = reference or date(year, 3, 31)
+    if reference.year != year:  # the config would not load (cycle.reference_date must lie in cycle.year)
+        raise ConfigError(f"基准日期 {reference.isoformat()} 不在周期年度 {year} 内，未生成；请核对 --year 和 "
+                          "--reference-date（或文件夹名中的年份）。")
     made = init_cycle(directory, year=year, reference_date=reference.isoformat())
     echo(f"已生成周期文件夹：{directory}")
     for path in made:
