@@ -9,6 +9,7 @@ import time
 from dataclasses import replace
 from datetime import date
 
+import pytest
 from click.testing import CliRunner
 from openpyxl import load_workbook
 
@@ -374,3 +375,28 @@ def test_a_header_renamed_in_the_city_workbook_stops_before_any_decision_is_lost
         wb["汇总"][cell] = original
         wb.save(city)
     assert collect_folder(inbox, config, city).kept_decisions == 1
+
+
+@pytest.mark.parametrize("raw", [b"1e309", b"NaN"])
+def test_a_number_excel_cannot_hold_never_reads_as_changed_after_submitting(tmp_path, config, raw):  # type: ignore[no-untyped-def]
+    """<v>1e309</v> was written empty into the submission: collect then said the row had been changed after
+    stamping (报送标记：校验后被修改), though nobody touched it."""
+    import re
+    import zipfile
+
+    source = write_intake(tmp_path / "a.xlsx", [good_row()])
+    with zipfile.ZipFile(source) as zf:
+        parts = {i.filename: zf.read(i.filename) for i in zf.infolist()}
+    sheet = parts["xl/worksheets/sheet1.xml"]
+    cell = re.search(rb'<c r="K4"[^>]*>.*?</c>', sheet).group(0)
+    parts["xl/worksheets/sheet1.xml"] = sheet.replace(cell, b'<c r="K4"><v>' + raw + b"</v></c>")
+    with zipfile.ZipFile(source, "w", zipfile.ZIP_DEFLATED) as zf:
+        for name, data in parts.items():
+            zf.writestr(name, data)
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    submitted = submit_file(source, "长安区", config, inbox, allow_errors=True)
+    assert submitted.target is not None
+    collected = collect_folder(inbox, config)
+    (item,) = collected.files
+    assert item.stamp_state == "valid", [f.message for f in collected.file_findings]

@@ -36,6 +36,8 @@ def canonical(value: Any) -> str:
         return value.date().isoformat() if value.time() == datetime.min.time() else value.isoformat()
     if isinstance(value, date):
         return value.isoformat()
+    if isinstance(value, float) and not math.isfinite(value):
+        return repr(value)  # as xlstyle.literal writes it: "inf", "nan"
     if isinstance(value, int | float | Decimal):
         d = Decimal(repr(value)) if isinstance(value, float) else Decimal(value)
         text = format(d.normalize(), "f")

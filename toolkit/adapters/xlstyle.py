@@ -47,6 +47,8 @@ def literal(cell, value: object):  # type: ignore[no-untyped-def]
     ``=cmd|' /C calc'!A0`` copied from a district's workbook would become a live formula in
     a workbook we hand to the bureau. Such text is stored as plain text instead.
     """
+    if isinstance(value, float) and not math.isfinite(value):  # 1e309 or NaN in the source: openpyxl writes an
+        value = repr(value)  # empty <v>, and the value was lost (a stamped row then read as changed); kept as text
     cell.value = value
     if isinstance(value, str) and value.startswith("="):
         cell.data_type = "s"
