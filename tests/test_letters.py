@@ -649,3 +649,40 @@ def test_a_staged_letter_whose_name_is_taken_meanwhile_is_kept_and_named(cycle: 
     assert taken.read_bytes() == b"a draft of the clerk's" and (out / ".tic-印发中" / staged[0].name).is_file()
     assert len(report.recovered) == 8 and any("已有同名的其他文件" in p.message for p in report.problems)
     assert report.new == []
+
+
+@pytest.mark.skipif(not hasattr(__import__("signal"), "SIGKILL"), reason="POSIX signals")
+def test_a_run_stopped_by_sigterm_unwinds_and_leaves_no_worker_behind(tmp_path: Path) -> None:
+    """SIGTERM (a scheduled run stopped) killed tic letters outright: its render workers lived on and printed
+    BrokenPipeError tracebacks, letters written so far stayed behind."""
+    import signal
+    import sys
+
+    config = make_config(tmp_path)
+    with open_ledger(config, command="test") as led:
+        for i in range(1500):
+            add_center(led.conn, f"SJZTIC-2020-{i:04d}", f"石家庄市测试{i}号技术创新中心", f"测试{i}有限公司")
+    (tmp_path / "tic.toml").write_text(
+        '[cycle]\nyear = 2026\nreference_date = 2026-03-05\n[ledger]\npath = "ledger.sqlite"\nbackups = 0\n',
+        encoding="utf-8")
+    out = tmp_path / "公文"
+    proc = subprocess.Popen([sys.executable, "-m", "toolkit", "letters", "--out", str(out), "--kind", "reminder"],
+                            cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])})
+    deadline = time.monotonic() + 60
+    while not (out / ".tic-印发中").is_dir() and proc.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.02)  # stop it while it writes the letters
+    assert proc.poll() is None, "finished before it could be stopped"
+    proc.send_signal(signal.SIGTERM)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode != 0 and b"Traceback" not in err and b"BrokenPipe" not in err, err.decode()
+    time.sleep(0.5)
+    def cmdline(pid: Path) -> bytes:
+        try:
+            return (pid / "cmdline").read_bytes()
+        except OSError:  # ended meanwhile
+            return b""
+
+    orphans = [p for p in Path("/proc").iterdir() if p.name.isdigit() and str(out).encode() in cmdline(p)]
+    assert orphans == []
+    assert letters_rows(config) == [] and not list(out.glob("*.docx")) and not (out / ".tic-印发中").exists()

@@ -442,8 +442,13 @@ _WORKER: tuple[_CheckState, IntakeContext] | None = None
 
 
 def _init_worker(state: _CheckState) -> None:
+    import signal
+
     global _WORKER
     _WORKER = (state, state.context())
+    if hasattr(signal, "SIGTERM"):  # stopping is the main process's (see letters._quiet_worker)
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
 
 
 def _check_part_in_worker(part: Any) -> tuple[Any, ...]:

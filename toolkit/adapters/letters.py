@@ -858,6 +858,15 @@ def pool_workers(letters: int, workers: int | None = None) -> int:
     return min(workers, len(os.sched_getaffinity(0)), letters)
 
 
+def _quiet_worker() -> None:
+    """A forked worker leaves stopping to the main process: Ctrl+C (sent to the whole console group) is ignored
+    here, SIGTERM (the pool's own terminate) ends it at once, without a traceback."""
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+
+
 def _render_in_worker(job: tuple[str, dict[str, Any]]) -> bytes:
     kind, context = job
     return _pool_renderers[kind].render(context)
@@ -876,7 +885,7 @@ def _render_all(renderers: Mapping[str, LetterRenderer], todo: list[tuple[str, d
         renderers[kind].prepare()  # once, before the fork: every worker inherits it
     _pool_renderers = renderers
     try:
-        with multiprocessing.get_context("fork").Pool(n) as pool:
+        with multiprocessing.get_context("fork").Pool(n, initializer=_quiet_worker) as pool:
             yield from pool.imap(_render_in_worker, todo, chunksize=POOL_CHUNK)
     finally:
         _pool_renderers = {}

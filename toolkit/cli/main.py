@@ -52,11 +52,28 @@ def cli(debug: bool) -> None:
 
 
 
+def _stop_on_terminate() -> None:
+    """SIGTERM (a scheduled run stopped, a service manager) as Ctrl+C: the command unwinds — the ledger's
+    transaction rolled back, letters not recorded removed, worker processes ended — instead of vanishing and leaving
+    its workers to print tracebacks. (Windows has no SIGTERM to catch: there Ctrl+C is the way.)"""
+    import signal
+
+    def stop(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    if hasattr(signal, "SIGTERM"):
+        try:
+            signal.signal(signal.SIGTERM, stop)
+        except ValueError:  # not the main thread (an embedding host): leave it
+            pass
+
+
 def main() -> None:
     """Console entry point."""
     import warnings
 
     make_console_safe()
+    _stop_on_terminate()
     # openpyxl's own UserWarnings (a date cell outside the calendar, an unsupported extension) are English
     # lines of its source code on the clerk's screen; what they mean reaches the clerk as a finding
     warnings.filterwarnings("ignore", category=UserWarning, module=r"openpyxl(\.|$)")
