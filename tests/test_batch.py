@@ -372,3 +372,12 @@ def test_a_file_no_step_reads_is_no_longer_named_once_removed(tmp_path):
     assert "材料.zip”不是 Excel 工作簿" in "\n".join(run_cycle(cycle).lines())
     stray.unlink()
     assert "材料.zip" not in "\n".join(run_cycle(cycle).lines())
+
+
+def test_the_json_tic_submit_writes_beside_its_workbook_is_not_called_a_stray_file(tmp_path):
+    cycle = tmp_path / "c"
+    init_cycle(cycle)
+    config = load_config(cycle / "tic.toml")
+    submitted = submit_file(write_intake(tmp_path / "a.xlsx", [good_row()]), "长安区", config, folder(cycle, "inbox"))
+    submitted.target.with_suffix(".json").write_text("{}", encoding="utf-8")  # as tic submit --json beside it
+    assert "不是 Excel 工作簿" not in "\n".join(run_cycle(cycle).lines())

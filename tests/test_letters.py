@@ -686,3 +686,62 @@ def test_a_run_stopped_by_sigterm_unwinds_and_leaves_no_worker_behind(tmp_path: 
     orphans = [p for p in Path("/proc").iterdir() if p.name.isdigit() and str(out).encode() in cmdline(p)]
     assert orphans == []
     assert letters_rows(config) == [] and not list(out.glob("*.docx")) and not (out / ".tic-印发中").exists()
+
+
+def test_decide_on_a_ledger_rebuilt_from_its_export_takes_the_issued_letters_as_decided(cycle: Config,
+                                                                                       tmp_path: Path) -> None:
+    """The rebuilt ledger had the letters but no dispositions: every issued decision was reported as a conflict with
+    itself (已按“奖励”发文…重新计算为“奖励”), listed without its articles, and never stored."""
+    from toolkit.adapters.ledger import decide_cycle
+    from toolkit.adapters.ledger_workbook import export_ledger_workbook, import_ledger_workbook
+
+    decided = decide_cycle(cycle)
+    issue_letters(cycle, tmp_path / "out", evaluation=EVALUATION)
+    export_ledger_workbook(cycle, tmp_path / "导出.xlsx")
+    (tmp_path / "rebuilt").mkdir()
+    rebuilt = make_config(tmp_path / "rebuilt", copy_to=["市财政局"])
+    import_ledger_workbook(rebuilt, tmp_path / "导出.xlsx")
+    again = decide_cycle(rebuilt)
+    assert again.conflicts == []
+    assert {d.center_id: (d.outcome, d.rules) for d in again.dispositions} == \
+        {d.center_id: (d.outcome, d.rules) for d in decided.dispositions}
+    with open_ledger(rebuilt, command="t", write=False) as led:
+        stored = dict(led.conn.execute("SELECT center_id, outcome FROM dispositions WHERE cycle_year = 2026"))
+    assert stored == {d.center_id: d.outcome for d in decided.dispositions}
+
+
+def test_a_letter_row_with_a_bad_year_is_refused(
+        cycle: Config, tmp_path: Path) -> None:
+    from openpyxl import load_workbook
+
+    from toolkit.adapters.ledger_workbook import export_ledger_workbook, import_ledger_workbook
+
+    issue_letters(cycle, tmp_path / "out", evaluation=EVALUATION)
+    exported = tmp_path / "导出.xlsx"
+    export_ledger_workbook(cycle, exported)
+    wb = load_workbook(exported)
+    wb["发文记录"]["D3"] = "2026年"  # 周期年度 typed by hand
+    wb.save(exported)
+    (tmp_path / "rebuilt").mkdir()
+    rebuilt = make_config(tmp_path / "rebuilt")
+    result = import_ledger_workbook(rebuilt, exported)
+    assert result.counts["letters"] == {"new": 8, "updated": 0, "unchanged": 0, "rejected": 1}
+    assert any("发文记录第3行" in f.message for f in result.findings)
+
+
+def test_a_first_import_that_fails_leaves_no_empty_ledger_behind(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """A first import that failed left a 0-byte ledger, and the retry was refused ("空文件")."""
+    import toolkit.adapters.ledger_workbook as ledger_workbook
+    from toolkit.resources import samples_dir
+
+    config = make_config(tmp_path)
+
+    def broken(*args, **kwargs):  # type: ignore[no-untyped-def]  # stands for a failure inside the transaction
+        raise ValueError("unexpected")
+
+    monkeypatch.setattr(ledger_workbook, "_import_letters", broken)
+    with pytest.raises(ValueError):
+        ledger_workbook.import_ledger_workbook(config, samples_dir() / "中心台账.xlsx")
+    assert not config.ledger_path.exists()
+    monkeypatch.undo()
+    assert ledger_workbook.import_ledger_workbook(config, samples_dir() / "中心台账.xlsx").counts["centers"]["new"] == 18

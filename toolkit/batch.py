@@ -62,7 +62,10 @@ def _not_workbooks(d: Path) -> list[Path]:
     if not d.is_dir():
         return []
     return sorted((p for p in d.rglob("*") if p.is_file() and p.suffix.lower() not in WORKBOOK_SUFFIXES
-                   and p.name.lower() not in _NOT_INPUTS and not p.name.startswith(("~$", ".~", "."))),
+                   and p.name.lower() not in _NOT_INPUTS and not p.name.startswith(("~$", ".~", "."))
+                   # tic's own side files: the JSON report beside a workbook (tic submit writes one)
+                   and not (p.suffix.lower() == ".json" and p.with_suffix(".xlsx").exists())
+                   and not any(part.startswith(".") for part in p.relative_to(d).parts)),
                   key=lambda p: p.relative_to(d).as_posix())
 
 

@@ -866,6 +866,11 @@ class Conflict:
     computed: Disposition
 
     def sentence(self) -> str:
+        if self.kept.outcome == self.computed.outcome:  # the same outcome, other articles or reasons
+            return (f"{self.center_id} {self.center_name}：已按“{OUTCOME_ZH[self.kept.outcome]}”发文（{self.doc_number}），"
+                    f"按现有台账重新计算仍为“{OUTCOME_ZH[self.computed.outcome]}”，但依据或理由有变化"
+                    f"（现为{articles_text(self.computed.rules) or '无适用条款'}），台账中保留原处置，未作更改；"
+                    "如需按新的理由发文，请先作废原公文后重新印发（tic letters --reissue）。")
         return (f"{self.center_id} {self.center_name}：已按“{OUTCOME_ZH[self.kept.outcome]}”发文（{self.doc_number}），"
                 f"但按现有台账重新计算为“{OUTCOME_ZH[self.computed.outcome]}”"
                 f"（{articles_text(self.computed.rules) or '无适用条款'}），台账中保留原处置，未作更改；"
@@ -944,8 +949,12 @@ class DispositionReport:
             lines.append(f"本次写入台账{len(self.changes)}项变化：")
             lines.extend(f"  {x}" for x in self.changes)
         elif self.first_time:
-            lines.append("本周期首次作出处置决定，已写入台账（各中心均无需处置）。" if self.dispositions else
-                         "本周期没有需要作出处置决定的中心。")
+            if not self.dispositions:
+                lines.append("本周期没有需要作出处置决定的中心。")
+            elif all(d.outcome == "none" for d in self.dispositions):
+                lines.append("本周期首次作出处置决定，已写入台账（各中心均无需处置）。")
+            else:
+                lines.append("本周期首次作出处置决定，已写入台账。")
         else:
             lines.append("台账中的处置结果与上次相同，未作更改。")
         return lines
@@ -1009,7 +1018,10 @@ def decide_cycle(config: Config, *, ledger_path: Path | None = None) -> Disposit
             old_d = _stored_disposition(old, center.name) if old is not None else None
             letter = letters.get(d.center_id)
             same = old_d is not None and (old_d.outcome, old_d.rules, old_d.reasons) == (d.outcome, d.rules, d.reasons)
-            if letter is not None and not same:
+            # a ledger rebuilt from its export has the letters but not the dispositions: a letter of the outcome
+            # computed now is that disposition, recorded as decided (it was reported as a conflict with itself)
+            as_issued = old_d is None and letter is not None and OUTCOME_OF_LETTER_KIND[letter["kind"]] == d.outcome
+            if letter is not None and not same and not as_issued:
                 kept = old_d or Disposition(d.center_id, center.name, OUTCOME_OF_LETTER_KIND[letter["kind"]])
                 conflicts.append(Conflict(d.center_id, center.name, letter["doc_number"], kept, d))
                 result.append(kept)

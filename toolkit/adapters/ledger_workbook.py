@@ -583,6 +583,19 @@ def import_ledger_workbook(config: Config, path: Path | str, *, ledger_path: Pat
 
     db = Path(ledger_path or config.ledger_path)
     result.new_ledger = not db.exists()
+    try:
+        _import_into(config, db, path, result, tables, centers, evals, events, reports, counts, sheet_findings)
+    except BaseException:
+        if result.new_ledger and db.is_file() and db.stat().st_size == 0:
+            db.unlink()  # the ledger this import was creating, empty: a retry would be refused ("空文件")
+        raise
+    result.findings = result.findings + sheet_findings
+    return result
+
+
+def _import_into(config: Config, db: Path, path: Path, result: ImportResult, tables: dict[str, Table],
+                 centers: Any, evals: Any, events: Any, reports: Any, counts: dict[str, dict[str, int]],
+                 sheet_findings: list[Finding]) -> None:
     with open_ledger(config, command="ledger import", path=db) as led:
         conn = led.conn
         stamp = now_text()
@@ -681,8 +694,6 @@ def import_ledger_workbook(config: Config, path: Path | str, *, ledger_path: Pat
         _import_letters(path, conn, result, audits)
         if audits:  # an import that changed nothing leaves the ledger (and its backups) as they were
             led.audit_many(audits, input_file=path)
-    result.findings = result.findings + sheet_findings
-    return result
 
 
 def _import_evaluations(conn: Any, evals: dict, table: Table, unknown: Any, count: dict[str, int],
@@ -1015,8 +1026,10 @@ def _import_letters(path: Path, conn: Any, result: ImportResult, audits: list[tu
         kind = _KIND_OF_ZH.get(clean_text(get(values, "kind")) or "", clean_text(get(values, "kind")))
         try:
             prefix, doc_year, seq = clean_text(get(values, "prefix")), int(get(values, "doc_year")), int(get(values, "seq"))
+            year = get(values, "cycle_year")
+            cycle_year = int(year) if year not in (None, "") else doc_year
         except (TypeError, ValueError):
-            prefix, doc_year, seq = "", 0, 0
+            prefix, doc_year, seq, cycle_year = "", 0, 0, 0
         if kind not in KIND_ZH or not prefix or not doc_year or not seq:
             count["rejected"] += 1
             result.findings.append(Finding.of("DATA.TYPE", f"发文记录第{n}行（{number}）不完整，未导入", severity="warning",
@@ -1034,11 +1047,10 @@ def _import_letters(path: Path, conn: Any, result: ImportResult, audits: list[tu
                     "DATA.DUPLICATE", f"发文记录第{n}行的文号{number}在台账中已是另一份公文（{KIND_ZH.get(have[1], have[1])}"
                     f" {have[2] or '（通知）'}），未导入", severity="warning", sheet=LETTERS_SHEET, row=n))
             continue
-        year = get(values, "cycle_year")
         conn.execute(
             "INSERT INTO letters (kind, center_id, cycle_year, subject, prefix, doc_year, seq, doc_number, file, sha256,"
             " issued_at) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
-            (kind, center, int(year) if year not in (None, "") else doc_year, clean_text(get(values, "subject")) or "",
+            (kind, center, cycle_year, clean_text(get(values, "subject")) or "",
              prefix, doc_year, seq, number, clean_text(get(values, "file")), clean_text(get(values, "sha256")) or "",
              clean_text(get(values, "issued_at")) or ""))
         count["new"] += 1
