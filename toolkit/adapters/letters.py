@@ -569,6 +569,7 @@ def issue_letters(
     manifest_rows: list[dict[str, Any]] = []
     db = Path(ledger_path or config.ledger_path)
     issuer: _Issuer | None = None
+    kept_staged: set[str] | None = None  # what was staged before this run's letters (recorded, not moved in)
     try:
         out_dir.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
@@ -585,6 +586,8 @@ def issue_letters(
                     raise TicError(f"台账中没有中心编号{'、'.join(unknown)}，未生成任何公文；"
                                    "请用 tic ledger show 核对编号（如 SJZTIC-2020-001）后重试。")
             report.recovered = _recover_staged(conn, out_dir, report)
+            stage = out_dir / STAGING
+            kept_staged = {p.name for p in stage.iterdir()} if stage.is_dir() else set()
             plan = plan_letters(conn, config, wanted, evaluation=eval_report, center_ids=center_ids)
             for problem in plan.problems:  # a letter issued before needs no facts now: it is kept as it is
                 issued = None if reissue or problem.center_id is None else current_letter(
@@ -640,7 +643,12 @@ def issue_letters(
                 path.unlink()
             except OSError:
                 pass
-        _remove_staging(out_dir, issuer.staged if issuer is not None else [])  # not recorded: numbers given again
+        # nothing of this run is recorded (rolled back): every file it staged goes, half-written ones too; what an
+        # earlier run recorded and could not move in stays
+        if kept_staged is None:
+            _remove_staging(out_dir, issuer.staged if issuer is not None else [])
+        else:
+            _remove_staging(out_dir, None, keep=kept_staged)
         raise
     _move_staged(issuer.staged if issuer is not None else [], out_dir, report)  # recorded: now they may be seen
 
@@ -762,14 +770,14 @@ class _Issuer:
                            digest, True, self.issued_at, supersedes=existing.doc_number if existing is not None else None)
 
 
-def _remove_staging(out_dir: Path, names: Collection[str] | None = None) -> None:
-    """The staged files ``names`` (all when None), then the staging folder if nothing is left in it (a letter an
-    earlier run recorded and could not move in stays, see :func:`_recover_staged`)."""
+def _remove_staging(out_dir: Path, names: Collection[str] | None = None, keep: Collection[str] = ()) -> None:
+    """The staged files ``names`` (all but ``keep`` when None), then the staging folder if nothing is left in it (a
+    letter an earlier run recorded and could not move in stays, see :func:`_recover_staged`)."""
     stage = out_dir / STAGING
     if not stage.is_dir():
         return
     for path in list(stage.iterdir()):
-        if names is None or path.name in names:
+        if (path.name in names) if names is not None else (path.name not in keep):
             with contextlib.suppress(OSError):
                 path.unlink()
     with contextlib.suppress(OSError):
