@@ -1087,3 +1087,18 @@ def test_a_change_approved_in_another_year_is_refused_with_the_cycle_to_use(tmp_
         add_center(led, "SJZTIC-2020-001", director="张三")
     with pytest.raises(LedgerError, match="不在本周期的发文年度（2026年）内.*2027年度周期"):
         record_change(config, "SJZTIC-2020-001", "director", "李四", date(2027, 1, 10))
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").is_file(), reason="Linux /proc")
+def test_a_killed_run_not_yet_reaped_counts_as_ended() -> None:
+    """A run killed where init does not reap at once stayed a zombie: kill(pid, 0) succeeded and its lock was taken
+    as held ("台账正由 … 使用") until it was reaped."""
+    from toolkit.adapters.ledger import process_alive
+
+    child = subprocess.Popen([sys.executable, "-c", "pass"])
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and "Z" not in Path(f"/proc/{child.pid}/stat").read_text().split(")")[-1][:3]:
+        time.sleep(0.01)  # ended, not yet reaped (we do not wait for it): a zombie
+    assert process_alive(child.pid) is False
+    child.wait()
+    assert process_alive(os.getpid()) is True

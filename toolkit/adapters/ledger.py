@@ -330,7 +330,18 @@ def process_alive(pid: int) -> bool | None:
         return True
     except OSError:
         return None
-    return True
+    return not _zombie(pid)
+
+
+def _zombie(pid: int) -> bool:
+    """A process that ended but was not reaped (a run killed where init does not reap at once): it answers
+    ``kill(pid, 0)`` but holds nothing. Linux: the state in /proc; elsewhere unknown (False)."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text(encoding="ascii", errors="replace")
+    except OSError:
+        return False
+    state = stat[stat.rfind(")") + 1:].split()  # "pid (name) S ...": the name may hold spaces and parentheses
+    return bool(state) and state[0] == "Z"
 
 
 def _clear_if_stale(db: Path) -> bool:
