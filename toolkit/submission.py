@@ -19,7 +19,7 @@ from toolkit.adapters.blank import stamp_template
 from toolkit.adapters.safety import is_lock_file, open_workbook
 from toolkit.adapters.schema_check import field_specs
 from toolkit.adapters.stamp import STAMP_SHEET, Stamp, data_hash, read_stamp, row_hash, write_stamp
-from toolkit.adapters.xlstyle import fit_row_height, literal, print_wide
+from toolkit.adapters.xlstyle import TOP, WRAP_TOP, fit_row_height, literal, print_wide
 from toolkit.core.config import Config
 from toolkit.core.findings import Finding, Severity, Verdict
 from toolkit.core.intake import RowResult
@@ -156,10 +156,6 @@ def _stamp_time(path: Path) -> str | None:
     return stamp.stamped_at if stamp else None
 
 
-TOP = Alignment(vertical="top")
-WRAP_TOP = Alignment(wrap_text=True, vertical="top")
-
-
 def write_submission(report: IntakeReport, district: str, config: Config, target: Path) -> None:
     specs = field_specs("intake")
     form = load_schema("intake")["x-form"]
@@ -213,7 +209,7 @@ def write_submission(report: IntakeReport, district: str, config: Config, target
         text = "；".join(f"{f.cell or ''} {f.message}（{f.article}）" if f.article else f"{f.cell or ''} {f.message}"
                          for f in result.findings)
         problems = ws.cell(row=n, column=len(keys) + 2, value=text or None)
-        problems.alignment, problems.font = Alignment(wrap_text=True, vertical="top"), BODY_FONT
+        problems.alignment, problems.font = WRAP_TOP, BODY_FONT
         fit_row_height(ws, n, [*texts, (text, widths[-1])])
         hashes[n] = row_hash(keys, values)
     ws.freeze_panes = "D4"

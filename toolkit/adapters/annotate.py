@@ -20,7 +20,7 @@ from openpyxl.worksheet.hyperlink import Hyperlink
 
 from toolkit.adapters.atomic import write_with
 from toolkit.adapters.safety import open_workbook
-from toolkit.adapters.xlstyle import FastStyle, literal
+from toolkit.adapters.xlstyle import TOP, WRAP_TOP, FastStyle, literal
 from toolkit.core.findings import SEVERITY_ZH, Finding, Severity, Verdict
 from toolkit.errors import OutputError
 
@@ -35,8 +35,6 @@ BOX = Border(left=THIN, right=THIN, top=THIN, bottom=THIN)
 VERDICT_FILL = {Verdict.ELIGIBLE: GREEN, Verdict.REVIEW: YELLOW, Verdict.INELIGIBLE: RED}
 AUTHOR = "tic 校验"
 CENTER = Alignment(horizontal="center", vertical="center")
-WRAP_TOP = Alignment(wrap_text=True, vertical="top")
-TOP = Alignment(vertical="top")
 LINK_FONT = Font(name="宋体", size=10, color="0563C1", underline="single")
 
 

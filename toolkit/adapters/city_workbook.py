@@ -22,7 +22,7 @@ from openpyxl.worksheet.datavalidation import DataValidation
 from toolkit.adapters.atomic import write_with
 from toolkit.adapters.safety import open_workbook
 from toolkit.adapters.schema_check import field_specs
-from toolkit.adapters.xlstyle import FastStyle, fit_row_height, literal, print_wide
+from toolkit.adapters.xlstyle import TOP, WRAP_TOP, FastStyle, fit_row_height, literal, print_wide
 from toolkit.core.findings import SEVERITY_ZH, Severity, Verdict
 from toolkit.core.values import clean_text
 from toolkit.errors import InputFileError, TicError
@@ -38,8 +38,6 @@ HEAD_FONT = Font(name="宋体", size=10, bold=True, color="FFFFFF")
 HEAD_FILL = PatternFill("solid", fgColor="1F4E78")
 DECISION_FILL = PatternFill("solid", fgColor="C00000")
 BODY = Font(name="宋体", size=10)
-TOP = Alignment(vertical="top")
-WRAP_TOP = Alignment(wrap_text=True, vertical="top")
 FILLS = {Verdict.ELIGIBLE: PatternFill("solid", fgColor="C6EFCE"), Verdict.REVIEW: PatternFill("solid", fgColor="FFEB9C"),
          Verdict.INELIGIBLE: PatternFill("solid", fgColor="FFC7CE")}
 STAMP_ZH = {"valid": "有效", "modified": "校验后被修改", "missing": "无标记", "stale": "标记过期"}

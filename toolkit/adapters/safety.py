@@ -172,7 +172,7 @@ READ_ERRORS: tuple[type[BaseException], ...] = (
     KeyError,
     TypeError,
     IndexError,
-    NotImplementedError,
+    NotImplementedError,  # zipfile: a compression method it does not support (a file's fault, not a stub)
     RuntimeError,
     MemoryError,
 )
@@ -601,7 +601,7 @@ def _open_member(path: Path, zf: zipfile.ZipFile, info: zipfile.ZipInfo) -> Any:
         return zf.open(info)
     except (zipfile.BadZipFile, EOFError, struct.error, zlib.error) as exc:
         raise _fail(path, "truncated", detail=f"{info.filename} 的数据损坏") from exc
-    except (NotImplementedError, RuntimeError) as exc:
+    except (NotImplementedError, RuntimeError) as exc:  # zipfile: unsupported compression, encrypted member
         raise _fail(path, "corrupt", detail=f"{info.filename} 无法解压") from exc
 
 

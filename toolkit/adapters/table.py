@@ -849,30 +849,32 @@ class _CalamineBook:
 
     @property
     def template_version(self) -> str | None:
-        import zipfile
-
-        try:
-            with zipfile.ZipFile(self.path) as zf:
-                xml = zf.read("xl/workbook.xml")[: 1 << 20]
-        except (OSError, KeyError, zipfile.BadZipFile):
-            return None
-        m = re.search(rb'<(?:\w+:)?definedName[^>]*name="TIC_TEMPLATE"[^>]*>([^<]*)<', xml)
+        m = re.search(rb'<(?:\w+:)?definedName[^>]*name="TIC_TEMPLATE"[^>]*>([^<]*)<', workbook_xml(self.path))
         return m.group(1).decode("utf-8", "replace").replace("&quot;", '"').strip('"') if m else None
 
     @property
     def date1904(self) -> bool:
         """The workbook counts dates from 1904 (``<workbookPr date1904="1"/>``: old Mac Excel)."""
-        import zipfile
-
-        try:
-            with zipfile.ZipFile(self.path) as zf:
-                xml = zf.read("xl/workbook.xml")[: 1 << 20]
-        except (OSError, KeyError, zipfile.BadZipFile):
-            return False
-        return _DATE1904.search(xml) is not None
+        return _DATE1904.search(workbook_xml(self.path)) is not None
 
     def close(self) -> None:
         self._whole.clear()
+
+
+def workbook_xml(path: Path) -> bytes:
+    """The start of the workbook part (its workbookPr and defined names); b"" when it cannot be read."""
+    import zipfile
+
+    try:
+        with zipfile.ZipFile(path) as zf:
+            return zf.read("xl/workbook.xml")[: 1 << 20]
+    except (OSError, KeyError, zipfile.BadZipFile):
+        return b""
+
+
+def has_defined_name(path: Path, name: str) -> bool:
+    return re.search(rb'<(?:\w+:)?definedName\b[^>]*\bname="' + re.escape(name.encode()) + rb'"',
+                     workbook_xml(path)) is not None
 
 
 _DATE1904 = re.compile(rb"""<(?:\w+:)?workbookPr\b[^>]*?\bdate1904\s*=\s*["'](?:1|true|on)["']""")

@@ -9,6 +9,7 @@ from collections.abc import Iterable, Sequence
 from copy import copy
 from dataclasses import dataclass
 
+from openpyxl.styles import Alignment
 from openpyxl.styles.cell_style import StyleArray
 from openpyxl.utils import get_column_letter
 
@@ -38,6 +39,10 @@ class FastStyle:
                 self.keep.append(value)
             setattr(st, key, cached)
         cell._style = st
+
+
+TOP = Alignment(vertical="top")
+WRAP_TOP = Alignment(wrap_text=True, vertical="top")  # a text that would be cut off on paper wraps (rows grown for it)
 
 
 def literal(cell, value: object):  # type: ignore[no-untyped-def]
@@ -186,7 +191,6 @@ def print_wide(ws, widths: Sequence[float], *, header_row: int, repeat: int, pag
     foot. ``title`` goes in row 1, merged and centred over the first page; over its own columns only when,
     centred over the whole page, it would reach into the repeated columns (which print again on every page,
     and would show a piece of it there)."""
-    from openpyxl.styles import Alignment
     from openpyxl.worksheet.pagebreak import Break
 
     plan = plan_page_columns(widths, repeat=repeat, pages_wide=pages_wide, paper=paper)

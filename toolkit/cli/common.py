@@ -94,31 +94,20 @@ def refuse_foreign_workbook(path: Path, sheets: set[str], what: str, mark: str |
     if not path.exists():
         return False
     from toolkit.adapters.safety import sheet_xml_members
+    from toolkit.adapters.table import has_defined_name
     from toolkit.errors import InputFileError
 
     try:
         names = set(sheet_xml_members(path))
     except InputFileError:
         names = set()
-    if mark is not None and sheets <= names and not _has_defined_name(path, mark):
+    if mark is not None and sheets <= names and not has_defined_name(path, mark):
         names = set()
     if not sheets <= names:
         kind = f"不是本版本 tic 导出的{what.removeprefix('此前导出的')}" if mark else f"不是{what}"
         hint = "（可能是填写的工作簿，或旧版导出的文件）" if mark else ""
         raise TicError(f"“{path}”已存在，且{kind}{hint}，为免覆盖未做任何处理；请换一个文件名或文件夹，或先把该文件移走。")
     return True
-
-
-def _has_defined_name(path: Path, name: str) -> bool:
-    import re
-    import zipfile
-
-    try:
-        with zipfile.ZipFile(path) as zf:
-            xml = zf.read("xl/workbook.xml")[: 1 << 20]
-    except (OSError, KeyError, zipfile.BadZipFile):
-        return False
-    return re.search(rb'<(?:\w+:)?definedName\b[^>]*\bname="' + re.escape(name.encode()) + rb'"', xml) is not None
 
 
 def check_json_dest(dest: str | None) -> None:
